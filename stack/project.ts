@@ -50,6 +50,11 @@ export async function startProject(
   });
   await listen(server, config.apiPort, config.apiHost);
   const port = (server.address() as AddressInfo).port;
+  if (config.apiPort === 0) {
+    // Port 0 (tests): the public URL and token issuer are only known now.
+    config.publicUrl = `http://${config.apiHost}:${port}`;
+    config.issuer = `${config.publicUrl}/auth/v1`;
+  }
   config.apiPort = port;
   log.info(`API listening on http://${config.apiHost}:${port}`);
   return {
