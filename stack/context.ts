@@ -1,4 +1,5 @@
 import type { ProjectConfig } from './config.ts';
+import type { RealtimeFaults } from './faults/hooks.ts';
 import type { JwtKeys } from './jwt.ts';
 import type { ApiKeys } from './keys.ts';
 import type { Logger } from './log.ts';
@@ -11,4 +12,6 @@ export interface ProjectContext {
   jwt: JwtKeys;
   keys: ApiKeys;
   log: Logger;
+  /** Fault switches acting inside this project's realtime (healthy by default). */
+  realtimeFaults: RealtimeFaults;
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProjectConfig } from './config.ts';
 import type { ProjectContext } from './context.ts';
+import { NO_REALTIME_FAULTS, type RealtimeFaults } from './faults/hooks.ts';
 import { createApiServer } from './http/server.ts';
 import { JwtKeys } from './jwt.ts';
 import { createLogger } from './log.ts';
@@ -22,6 +23,7 @@ export interface Project {
 export interface StartProjectOptions {
   /** Directory with migrations/ and seed.sql (default: the repo's supabase/). */
   supabaseDir?: string;
+  realtimeFaults?: RealtimeFaults;
 }
 
 /** Boot one Supabase-compatible project on a running cluster: schema, services, HTTP API. */
@@ -40,6 +42,7 @@ export async function startProject(
     jwt: new JwtKeys(config.jwtSecret),
     keys: config,
     log,
+    realtimeFaults: options.realtimeFaults ?? NO_REALTIME_FAULTS,
   };
   const services: Service[] = await projectServices(ctx);
   const server = createApiServer({

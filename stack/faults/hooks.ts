@@ -1,0 +1,38 @@
+/**
+ * The places where a fault switch acts by its real mechanism (shared/FAILURES.md). Each component
+ * reads its hook on every decision, so a fault turned on or off at run time takes effect at once and
+ * turning it off restores the healthy path exactly. A cell is identified to the API side by the
+ * browser's Origin, which is how a real server would tell the portals apart too.
+ */
+
+/** Consulted by the realtime server for each socket, keyed by the upgrade request's Origin. */
+export interface RealtimeFaults {
+  /** `join-unanswered`: never reply to this origin's `phx_join` (an overloaded or restarting node). */
+  ignoreJoins(origin: string | undefined): boolean;
+  /** `slow-delivery`: hold this origin's postgres_changes deliveries for this many ms (0 = none). */
+  deliveryDelayMs(origin: string | undefined): number;
+}
+
+export const NO_REALTIME_FAULTS: RealtimeFaults = {
+  ignoreJoins: () => false,
+  deliveryDelayMs: () => 0,
+};
+
+/**
+ * Consulted by a portal's HTTP server on every page load: what the deployed portal really is. Each
+ * field changes the served page or its headers, never a flag the matrix reads.
+ */
+export interface PortalOverrides {
+  /** `csp-blocks-socket`: the Content-Security-Policy header to send instead of the healthy one. */
+  csp?: string;
+  /** `bad-apikey`: the deployment was built with this (stale/wrong) anon key. */
+  anonKey?: string;
+  /** `session-not-forwarded`: the app never hands its session to realtime. */
+  forwardSession?: boolean;
+  /** `expired-token`: the app hands realtime this stale (expired) access token. */
+  staleAccessToken?: string;
+  /** `filter-mismatch`: the app subscribes with this filter. */
+  filter?: string;
+  /** `duplicate-subscription`: the app subscribes to the same topic twice. */
+  subscribeTwice?: boolean;
+}
