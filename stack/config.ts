@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { JwtKeys } from './jwt.ts';
 import { DEMO } from './keys.ts';
 
 /**
@@ -48,6 +50,62 @@ export function localProjectConfig(overrides: Partial<ProjectConfig> = {}): Proj
     secretKey: DEMO.secretKey,
     jwtExpiry: 3600,
     issuer: `${publicUrl}/auth/v1`,
+    ...overrides,
+  };
+}
+
+/** Where the prod-like deployment is reachable: every name resolves to loopback (`*.localhost`). */
+export const PROD_DOMAIN = 'prod.localhost';
+export const PROD_EDGE_PORT = 8443;
+
+/** Origin of a prod-like host behind the edge; the port is shown unless it is HTTPS's default. */
+export function prodOrigin(sub: string, edgePort: number = PROD_EDGE_PORT): string {
+  return `https://${sub}.${PROD_DOMAIN}${edgePort === 443 ? '' : `:${edgePort}`}`;
+}
+
+/** A `sb_…` key of the CLI's shape: prefix, 22 random characters, `_`, 8 more. Not a JWT. */
+function opaqueKey(prefix: 'sb_publishable_' | 'sb_secret_'): string {
+  return `${prefix}${randomBytes(16).toString('base64url').slice(0, 22)}_${randomBytes(6).toString('base64url')}`;
+}
+
+/**
+ * The prod-like project: its own database, a JWT secret generated at boot (so nothing local is
+ * accepted there), anon/service_role keys signed with it like a hosted project's, and a strict
+ * origin allow-list of the three prod portals. Reached only through the edge, so `publicUrl` and
+ * `issuer` name the edge host while `apiPort` is an internal loopback port.
+ */
+export async function prodProjectConfig(
+  options: { edgePort?: number; apiPort: number },
+  overrides: Partial<ProjectConfig> = {},
+): Promise<ProjectConfig> {
+  const edgePort = options.edgePort ?? PROD_EDGE_PORT;
+  const publicUrl = prodOrigin('api', edgePort);
+  const jwtSecret = overrides.jwtSecret ?? randomBytes(32).toString('base64url');
+  const jwt = new JwtKeys(jwtSecret);
+  const iat = Math.floor(Date.now() / 1000);
+  // Hosted keys carry iss "supabase", the project ref and a ten-year exp.
+  const keyClaims = (role: string) => ({
+    iss: 'supabase',
+    ref: 'prod',
+    role,
+    iat,
+    exp: iat + 10 * 365 * 86400,
+  });
+  return {
+    name: 'prod',
+    apiHost: '127.0.0.1',
+    apiPort: options.apiPort,
+    publicUrl,
+    database: 'prod',
+    jwtSecret,
+    anonKey: await jwt.sign(keyClaims('anon')),
+    serviceRoleKey: await jwt.sign(keyClaims('service_role')),
+    publishableKey: opaqueKey('sb_publishable_'),
+    secretKey: opaqueKey('sb_secret_'),
+    jwtExpiry: 3600,
+    issuer: `${publicUrl}/auth/v1`,
+    accessTokenHook: 'pg-functions://postgres/public/custom_access_token_hook',
+    allowedOrigins: (['client', 'agent', 'admin'] as const).map((p) => prodOrigin(p, edgePort)),
     ...overrides,
   };
 }

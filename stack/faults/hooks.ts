@@ -36,3 +36,16 @@ export interface PortalOverrides {
   /** `duplicate-subscription`: the app subscribes to the same topic twice. */
   subscribeTwice?: boolean;
 }
+
+/** Consulted by the prod-like HTTPS edge on every request and upgrade. */
+export interface EdgeFaults {
+  /** `portal-down`: answer this portal host with 502, as a host whose deployment is gone. */
+  portalDown(host: string): boolean;
+  /** `edge-drops-upgrade`: strip `Upgrade` from this origin's socket requests, like a misconfigured proxy. */
+  dropsUpgrade(origin: string | undefined): boolean;
+}
+
+export const NO_EDGE_FAULTS: EdgeFaults = {
+  portalDown: () => false,
+  dropsUpgrade: () => false,
+};

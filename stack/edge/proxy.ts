@@ -1,0 +1,142 @@
+import { type IncomingMessage, type OutgoingHttpHeaders, request, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Where a routed host really lives: a loopback HTTP server. */
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded as-is.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+const WEBSOCKET_HANDSHAKE = /^sec-websocket-/;
+
+function forwardedHeaders(req: IncomingMessage, drop: (name: string) => boolean): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !drop(name)) headers[name] = value;
+  }
+  // What a TLS-terminating host tells the app behind it; Host (and Origin) pass unchanged.
+  const peer = req.socket.remoteAddress ?? '127.0.0.1';
+  const prior = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${peer}` : peer;
+  headers['x-forwarded-proto'] = 'https';
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+  return headers;
+}
+
+/**
+ * Forward one HTTP request and stream both bodies. `extraHeaders` are added to the response only
+ * where the upstream did not set them (an app's own header wins, as on real hosts).
+ */
+export function proxyHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: Upstream,
+  extraHeaders: Record<string, string>,
+  onUnreachable: (error: Error) => void,
+): void {
+  const upstreamReq = request(
+    {
+      host: upstream.host,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: forwardedHeaders(req, (n) => HOP_BY_HOP.has(n)),
+    },
+    (upstreamRes) => {
+      const headers: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(upstreamRes.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+      }
+      for (const [name, value] of Object.entries(extraHeaders)) headers[name.toLowerCase()] ??= value;
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+      upstreamRes.pipe(res);
+    },
+  );
+  upstreamReq.on('error', (error) => {
+    if (!res.headersSent) onUnreachable(error);
+    else res.destroy(error);
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) upstreamReq.destroy();
+  });
+  req.pipe(upstreamReq);
+}
+
+export interface UpgradeOptions {
+  /**
+   * Forward the request without `Upgrade`/`Connection`/`Sec-WebSocket-*`, as a proxy that does not
+   * speak WebSocket does: the upstream sees a plain GET and its plain answer goes back.
+   */
+  stripUpgrade: boolean;
+  onUnreachable(error: Error): void;
+}
+
+/**
+ * Forward a WebSocket upgrade. A 101 splices the two sockets; any other answer (the API's 401/403
+ * refusals) is passed back with its status, headers and body unchanged.
+ */
+export function proxyUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  upstream: Upstream,
+  options: UpgradeOptions,
+): void {
+  const drop = options.stripUpgrade
+    ? (n: string) => HOP_BY_HOP.has(n) || WEBSOCKET_HANDSHAKE.test(n)
+    : (n: string) => HOP_BY_HOP.has(n) && n !== 'upgrade' && n !== 'connection';
+  const upstreamReq = request({
+    host: upstream.host,
+    port: upstream.port,
+    method: req.method,
+    path: req.url,
+    headers: forwardedHeaders(req, drop),
+  });
+  upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+    socket.write(statusAndHeaders(upstreamRes, upstreamRes.rawHeaders));
+    if (upstreamHead.length) socket.write(upstreamHead);
+    if (head.length) upstreamSocket.write(head);
+    upstreamSocket.on('error', () => socket.destroy());
+    socket.on('error', () => upstreamSocket.destroy());
+    upstreamSocket.on('close', () => socket.destroy());
+    socket.on('close', () => upstreamSocket.destroy());
+    upstreamSocket.pipe(socket).pipe(upstreamSocket);
+  });
+  upstreamReq.on('response', (upstreamRes) => {
+    // Refusals are small; buffering lets the body go back with an exact Content-Length.
+    const chunks: Buffer[] = [];
+    upstreamRes.on('data', (c: Buffer) => chunks.push(c));
+    upstreamRes.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const raw: string[] = [];
+      for (let i = 0; i < upstreamRes.rawHeaders.length; i += 2) {
+        const name = upstreamRes.rawHeaders[i] ?? '';
+        if (HOP_BY_HOP.has(name.toLowerCase()) || name.toLowerCase() === 'content-length') continue;
+        raw.push(name, upstreamRes.rawHeaders[i + 1] ?? '');
+      }
+      raw.push('Content-Length', String(body.length), 'Connection', 'close');
+      socket.end(Buffer.concat([Buffer.from(statusAndHeaders(upstreamRes, raw)), body]));
+    });
+  });
+  upstreamReq.on('error', (error) => {
+    if (socket.writable) options.onUnreachable(error);
+  });
+  socket.on('error', () => upstreamReq.destroy());
+  upstreamReq.end();
+}
+
+function statusAndHeaders(res: IncomingMessage, raw: string[]): string {
+  const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}`];
+  for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
