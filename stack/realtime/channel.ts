@@ -1,0 +1,394 @@
+import { randomUUID } from 'node:crypto';
+import type { ProjectContext } from '../context.ts';
+import { type Claims, JwtError } from '../jwt.ts';
+import type { Logger } from '../log.ts';
+import { describeToken, joinErrorReason, joinToken, shutdownMessage } from './auth.ts';
+import { bindingId } from './binding-id.ts';
+import type { ChangeData, ChangesEngine, PostgresChangesParams, SubscribeResult } from './changes-api.ts';
+import { Hub, type Member } from './hub.ts';
+import type { PresenceRegistry } from './presence.ts';
+import { roleBypassesRls } from './private-access.ts';
+import { type Incoming, message, type Outgoing, type PhxMessage, reply } from './wire/message.ts';
+
+/** What every channel of a server shares. */
+export interface ChannelDeps {
+  ctx: ProjectContext;
+  engine: ChangesEngine;
+  hub: Hub;
+  presence: PresenceRegistry;
+  log: Logger;
+}
+
+/** The socket a channel lives on (stack/realtime/connection.ts). */
+export interface ChannelHost {
+  readonly id: string;
+  readonly origin: string | undefined;
+  /** The verified JWT the socket connected with (the mapped `apikey`). */
+  readonly socketToken: string;
+  send(out: Outgoing): void;
+  detach(channel: Channel): void;
+}
+
+export type JoinOutcome =
+  | { ok: true; channel: Channel; response: { postgres_changes: Record<string, unknown>[] } }
+  | { ok: false; reason: string };
+
+// Hosted re-checks the token every min(5 min, exp - now) (`confirm_token`).
+const CONFIRM_TOKEN_INTERVAL_MS = 5 * 60 * 1000;
+
+interface JoinConfig {
+  ack: boolean;
+  self: boolean;
+  presenceKey: string;
+  presenceEnabled: boolean;
+  isPrivate: boolean;
+  bindings: { id: number; params: PostgresChangesParams }[];
+}
+
+/**
+ * One joined `realtime:<name>` channel on one socket (`realtime_channel.ex`): its token and expiry,
+ * its postgres_changes subscription in the changes engine, broadcast and presence. Everything it
+ * sends carries its join_ref (pushes) or null (fan-out), as clients require (PROTOCOL.md §2.3).
+ */
+export class Channel implements Member {
+  private closed = false;
+  private changesKey: string | undefined;
+  private subscribeSeq = 0;
+  private tokenTimer: NodeJS.Timeout | undefined;
+  private readonly pendingDeliveries = new Set<NodeJS.Timeout>();
+  private presenceTracked = false;
+  /** The join's subscribe outcome, announced by start() once the join reply is out. */
+  private subscription: SubscribeResult | undefined;
+  private presenceEnabled: boolean;
+  private readonly hubKey: string;
+  readonly subTopic: string;
+
+  private constructor(
+    private readonly deps: ChannelDeps,
+    private readonly host: ChannelHost,
+    readonly topic: string,
+    readonly joinRef: string | null,
+    private readonly config: JoinConfig,
+    private accessToken: string,
+    private claims: Claims,
+  ) {
+    this.subTopic = topic.slice('realtime:'.length);
+    this.hubKey = Hub.key(topic, config.isPrivate);
+    this.presenceEnabled = config.presenceEnabled;
+  }
+
+  /**
+   * Authorize and subscribe, in hosted's order (`join/3`), but with the postgres subscription live
+   * BEFORE the reply so a change committed after "Subscribed to PostgreSQL" is never lost.
+   */
+  static async join(deps: ChannelDeps, host: ChannelHost, msg: PhxMessage): Promise<JoinOutcome> {
+    const { topic } = msg;
+    if (topic === 'realtime:')
+      return { ok: false, reason: 'TopicNameRequired: You must provide a topic name' };
+    const payload = asRecord(msg.payload);
+    const config = parseConfig(payload);
+    const token = joinToken(payload, host.socketToken);
+    let claims: Claims;
+    try {
+      claims = await deps.ctx.jwt.verify(token);
+    } catch (error) {
+      if (!(error instanceof JwtError)) throw error;
+      deps.log.info('join refused: token', {
+        topic,
+        socket: host.id,
+        token: describeToken(token),
+        problem: error.message,
+      });
+      return { ok: false, reason: joinErrorReason(error.problem) };
+    }
+    const subTopic = topic.slice('realtime:'.length);
+    if (config.isPrivate && !(await roleBypassesRls(deps.ctx, claims.role))) {
+      deps.log.info('join refused: private channel', { topic, socket: host.id, role: claims.role });
+      return {
+        ok: false,
+        reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${subTopic}`,
+      };
+    }
+    const channel = new Channel(deps, host, topic, msg.joinRef, config, token, claims);
+    channel.subscription = await channel.subscribeChanges();
+    deps.hub.add(channel.hubKey, channel);
+    channel.scheduleTokenCheck();
+    deps.log.debug('joined', {
+      topic,
+      socket: host.id,
+      token: describeToken(token, claims),
+      bindings: config.bindings.length,
+    });
+    return {
+      ok: true,
+      channel,
+      response: { postgres_changes: config.bindings.map((b) => ({ ...b.params, id: b.id })) },
+    };
+  }
+
+  /** After the join reply: the postgres `system` message, then the presence state. */
+  start(): void {
+    if (this.closed) return;
+    if (this.subscription) this.pushChangesStatus(this.subscription);
+    this.subscription = undefined;
+    if (this.presenceEnabled) {
+      this.pushOwn('presence_state', this.deps.presence.state(this.topic, this.config.isPrivate));
+    }
+  }
+
+  /** A frame for this channel from its socket (join_ref already checked). */
+  async handleIn(frame: Incoming): Promise<void> {
+    if (this.closed) return;
+    if (frame.kind === 'user_broadcast') {
+      this.broadcast({ kind: 'user_broadcast', topic: this.topic, broadcast: frame.broadcast }, frame.ref);
+      return;
+    }
+    if (frame.kind === 'binary_push') return; // no realtime event takes a binary payload
+    const msg = frame.message;
+    switch (msg.event) {
+      case 'broadcast':
+        if (isRecord(msg.payload)) {
+          this.broadcast(message(null, null, this.topic, 'broadcast', msg.payload), msg.ref);
+        }
+        return;
+      case 'presence':
+        this.handlePresence(msg);
+        return;
+      case 'access_token':
+        await this.refreshToken(asRecord(msg.payload)['access_token']);
+        return;
+      default:
+        // Hosted logs and drops unexpected events (`handle_in/3` catch-all); no reply.
+        this.deps.log.debug('dropped unexpected event', { topic: this.topic, event: msg.event });
+    }
+  }
+
+  /** `phx_leave`: reply ok, then `phx_close` (Phoenix `Channel.Server` + `socket.ex encode_close`). */
+  leave(ref: string | null): void {
+    this.host.send(reply(this.joinRef, ref, this.topic, 'ok', {}));
+    this.close(true);
+  }
+
+  /** Frames from other members of the topic (broadcast, presence_diff) arrive here. */
+  push(out: Outgoing): void {
+    if (!this.closed) this.host.send(out);
+  }
+
+  /** Stop the channel: unsubscribe, untrack, forget timers; `notify` sends `phx_close`. */
+  close(notify: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.tokenTimer);
+    for (const t of this.pendingDeliveries) clearTimeout(t);
+    this.pendingDeliveries.clear();
+    if (this.changesKey) this.deps.engine.unsubscribe(this.changesKey);
+    this.changesKey = undefined;
+    this.deps.hub.remove(this.hubKey, this);
+    if (this.presenceTracked) this.deps.presence.untrack(this.topic, this.config.isPrivate, this);
+    this.host.detach(this);
+    if (notify) this.host.send(message(this.joinRef, this.joinRef, this.topic, 'phx_close', {}));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async subscribeChanges(): Promise<SubscribeResult | undefined> {
+    if (this.config.bindings.length === 0) return undefined;
+    const key = `${this.host.id}:${this.topic}:${this.joinRef ?? ''}:${++this.subscribeSeq}`;
+    let result: SubscribeResult;
+    try {
+      result = await this.deps.engine.subscribe({
+        key,
+        claims: this.claims,
+        bindings: this.config.bindings,
+        deliver: (ids, data) => this.deliver(key, ids, data),
+      });
+    } catch (error) {
+      this.deps.log.error('changes engine failed to subscribe', { topic: this.topic, error: String(error) });
+      result = { ok: false, message: `Unable to subscribe to changes: ${(error as Error).message}` };
+    }
+    if (this.closed) {
+      // The socket went away while the engine was subscribing.
+      this.deps.engine.unsubscribe(key);
+      return result;
+    }
+    if (result.ok) {
+      const previous = this.changesKey;
+      // Switch atomically: deliveries of the previous subscription stop counting from here on.
+      this.changesKey = key;
+      if (previous) this.deps.engine.unsubscribe(previous);
+    } else {
+      this.deps.engine.unsubscribe(key);
+    }
+    return result;
+  }
+
+  private pushChangesStatus(result: SubscribeResult): void {
+    this.pushOwn('system', {
+      extension: 'postgres_changes',
+      status: result.ok ? 'ok' : 'error',
+      message: result.ok ? 'Subscribed to PostgreSQL' : result.message,
+      channel: this.subTopic,
+    });
+  }
+
+  /** One change for this channel: `[null,null,topic,"postgres_changes",{ids,data}]` (§2.8). */
+  private deliver(key: string, ids: number[], data: ChangeData): void {
+    if (this.closed || key !== this.changesKey) return;
+    const out = message(null, null, this.topic, 'postgres_changes', { ids, data });
+    const delay = this.deps.ctx.realtimeFaults.deliveryDelayMs(this.host.origin);
+    if (delay <= 0) {
+      this.host.send(out);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pendingDeliveries.delete(timer);
+      if (!this.closed && key === this.changesKey) this.host.send(out);
+    }, delay);
+    this.pendingDeliveries.add(timer);
+  }
+
+  private broadcast(out: Outgoing, ref: string | null): void {
+    this.deps.hub.fanout(this.hubKey, out, this.config.self ? undefined : this);
+    if (this.config.ack) this.host.send(reply(this.joinRef, ref, this.topic, 'ok', {}));
+  }
+
+  /** `presence_handler.ex`: track/untrack; a missing event is a no-op ok, an unknown one an error. */
+  private handlePresence(msg: PhxMessage): void {
+    const payload = asRecord(msg.payload);
+    const event = typeof payload['event'] === 'string' ? payload['event'].toLowerCase() : undefined;
+    if (event === undefined) {
+      this.host.send(reply(this.joinRef, msg.ref, this.topic, 'ok', {}));
+      return;
+    }
+    if (event === 'track') {
+      const meta = payload['payload'] ?? {};
+      if (!isRecord(meta)) {
+        this.host.send(
+          reply(this.joinRef, msg.ref, this.topic, 'error', {
+            reason: 'Presence track payload must be a map',
+          }),
+        );
+        return;
+      }
+      this.deps.presence.track(this.topic, this.config.isPrivate, this, this.config.presenceKey, meta);
+      this.presenceTracked = true;
+      this.presenceEnabled = true;
+    } else if (event === 'untrack') {
+      this.deps.presence.untrack(this.topic, this.config.isPrivate, this);
+      this.presenceTracked = false;
+    } else {
+      this.deps.log.info('unknown presence event', { topic: this.topic, event });
+      this.host.send(reply(this.joinRef, msg.ref, this.topic, 'error', {}));
+      return;
+    }
+    this.host.send(reply(this.joinRef, msg.ref, this.topic, 'ok', {}));
+  }
+
+  /**
+   * `access_token` push (§2.10): `sb_…`, null and the current token are ignored; anything else is
+   * verified, and the postgres subscription is re-made under the new claims (no 1–3 s backoff here).
+   */
+  private async refreshToken(token: unknown): Promise<void> {
+    if (token === null || token === undefined || token === this.accessToken) return;
+    if (typeof token !== 'string' || token.startsWith('sb_')) return;
+    this.accessToken = token;
+    let claims: Claims;
+    try {
+      claims = await this.deps.ctx.jwt.verify(token);
+    } catch (error) {
+      if (!(error instanceof JwtError)) throw error;
+      this.deps.log.info('access_token refused, closing channel', {
+        topic: this.topic,
+        token: describeToken(token),
+        problem: error.message,
+      });
+      this.shutdown(shutdownMessage(error.problem));
+      return;
+    }
+    if (this.config.isPrivate && !(await roleBypassesRls(this.deps.ctx, claims.role))) {
+      this.shutdown(`You no longer have permission to read from this Channel topic: ${this.subTopic}`);
+      return;
+    }
+    if (this.closed) return;
+    this.claims = claims;
+    this.scheduleTokenCheck();
+    this.deps.log.debug('access_token accepted', { topic: this.topic, token: describeToken(token, claims) });
+    const result = await this.subscribeChanges();
+    if (result && !this.closed) this.pushChangesStatus(result);
+  }
+
+  private scheduleTokenCheck(): void {
+    clearTimeout(this.tokenTimer);
+    // +1 ms: `exp` is in whole seconds and hosted treats `exp == now` as expired.
+    const delay = Math.min(CONFIRM_TOKEN_INTERVAL_MS, this.claims.exp * 1000 - Date.now() + 1);
+    this.tokenTimer = setTimeout(() => void this.confirmToken(), Math.max(0, delay));
+    this.tokenTimer.unref();
+  }
+
+  private async confirmToken(): Promise<void> {
+    if (this.closed) return;
+    const token = this.accessToken;
+    try {
+      this.claims = await this.deps.ctx.jwt.verify(token);
+    } catch (error) {
+      if (!(error instanceof JwtError)) throw error;
+      if (this.closed || token !== this.accessToken) return;
+      this.deps.log.info('token expired, closing channel', {
+        topic: this.topic,
+        token: describeToken(token),
+        problem: error.message,
+      });
+      this.shutdown(shutdownMessage(error.problem));
+      return;
+    }
+    if (!this.closed && token === this.accessToken) this.scheduleTokenCheck();
+  }
+
+  /** `shutdown_response`: a `system` error naming the reason, then `phx_close`; no auto-rejoin. */
+  private shutdown(reason: string): void {
+    if (this.closed) return;
+    this.pushOwn('system', { extension: 'system', status: 'error', message: reason, channel: this.subTopic });
+    this.close(true);
+  }
+
+  /** A push from this channel: carries its join_ref and no ref. */
+  private pushOwn(event: string, payload: unknown): void {
+    this.host.send(message(this.joinRef, null, this.topic, event, payload));
+  }
+}
+
+function parseConfig(payload: Record<string, unknown>): JoinConfig {
+  const config = asRecord(payload['config']);
+  const broadcast = asRecord(config['broadcast']);
+  const presence = asRecord(config['presence']);
+  const rawKey = presence['key'];
+  const changes = Array.isArray(config['postgres_changes']) ? config['postgres_changes'] : [];
+  return {
+    ack: flag(broadcast['ack']),
+    self: flag(broadcast['self']),
+    presenceEnabled: flag(presence['enabled']),
+    // Hosted (`Join.presence_key`) generates a UUID when the key is "" or absent.
+    presenceKey: rawKey === undefined || rawKey === null || rawKey === '' ? randomUUID() : String(rawKey),
+    isPrivate: flag(config['private']),
+    // The reply echoes the params exactly as sent (nulls dropped, as `pg_change_params` does).
+    bindings: changes.filter(isRecord).map((params) => {
+      const p = params as PostgresChangesParams;
+      return { id: bindingId(p), params: p };
+    }),
+  };
+}
+
+/** `FlexibleBoolean`: true/false or their case-insensitive strings. */
+function flag(value: unknown): boolean {
+  return value === true || (typeof value === 'string' && value.toLowerCase() === 'true');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
+}

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { Channel, type ChannelDeps, type ChannelHost } from './channel.ts';
+import {
+  FrameError,
+  type Incoming,
+  type Outgoing,
+  type PhxMessage,
+  reply,
+  type Serializer,
+} from './wire/message.ts';
+
+export interface ConnectionLimits {
+  /** Close a socket whose unsent bytes exceed this (a consumer that stopped reading). */
+  sendBufferLimit: number;
+}
+
+/** WebSocket close codes this server uses, each with the reason text clients and logs see. */
+export const CLOSE = {
+  /** Hosted: the socket process crashes on an undecodable frame and Cowboy closes with 1011. */
+  badFrame: 1011,
+  /** Slow consumer: the server will not buffer without bound for one client. */
+  slowConsumer: 1013,
+  shutdown: 1001,
+} as const;
+
+/**
+ * One WebSocket (`Phoenix.Socket` + `user_socket.ex`): decodes frames, answers heartbeats, routes
+ * channel traffic by topic and join_ref, and owns the send path with its bounded buffer. Frames are
+ * handled one at a time, as the socket process does, so a push right after a join sees the channel.
+ */
+export class Connection implements ChannelHost {
+  readonly id = randomUUID().slice(0, 8);
+  private readonly channels = new Map<string, Channel>();
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly deps: ChannelDeps,
+    private readonly ws: WebSocket,
+    private readonly serializer: Serializer,
+    readonly origin: string | undefined,
+    readonly socketToken: string,
+    private readonly limits: ConnectionLimits,
+  ) {
+    ws.on('message', (data, isBinary) => this.onFrame(toBuffer(data), isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (error) => {
+      // ws reports protocol violations (bad opcodes, oversized frames) here and closes the socket
+      // itself (1002/1009); only this socket is affected.
+      deps.log.info('socket error', { socket: this.id, error: error.message });
+    });
+  }
+
+  send(out: Outgoing): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
+      this.overflow();
+      return;
+    }
+    const frame = this.serializer.encode(out);
+    if (!frame) return;
+    this.ws.send(frame.data, { binary: frame.binary });
+  }
+
+  detach(channel: Channel): void {
+    if (this.channels.get(channel.topic) === channel) this.channels.delete(channel.topic);
+  }
+
+  /** Server shutdown: close the socket; clients reconnect on their own (1001 is not final). */
+  shutdown(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(CLOSE.shutdown, 'server shutting down');
+    this.onClose();
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    let frame: Incoming;
+    try {
+      frame = this.serializer.decode(data, isBinary);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.deps.log.info('closing socket on undecodable frame', {
+        socket: this.id,
+        vsn: this.serializer.vsn,
+        code: error.code,
+        error: error.message,
+      });
+      // Close reasons are limited to 123 bytes.
+      this.ws.close(CLOSE.badFrame, `${error.code}: ${error.message}`.slice(0, 120));
+      this.onClose();
+      return;
+    }
+    if (
+      frame.kind === 'message' &&
+      frame.message.topic === 'phoenix' &&
+      frame.message.event === 'heartbeat'
+    ) {
+      // Answered at once, ahead of queued channel work: heartbeats only prove the socket is alive.
+      this.send(reply(null, frame.message.ref, 'phoenix', 'ok', {}));
+      return;
+    }
+    this.queue = this.queue
+      .then(() => this.route(frame))
+      .catch((error: unknown) => {
+        this.deps.log.error('frame handling failed', {
+          socket: this.id,
+          error: String((error as Error)?.stack ?? error),
+        });
+      });
+  }
+
+  private async route(frame: Incoming): Promise<void> {
+    if (this.closed) return;
+    if (frame.kind === 'message' && frame.message.event === 'phx_join') {
+      await this.join(frame.message);
+      return;
+    }
+    const { topic, joinRef, ref, event } = addressOf(frame);
+    const channel = this.channels.get(topic);
+    if (!channel) {
+      if (event === 'phx_leave') {
+        // Phoenix answers a leave of an unknown topic with ok (the client raced a server close).
+        this.send(reply(joinRef, ref, topic, 'ok', {}));
+      } else if (frame.kind !== 'binary_push') {
+        this.send(reply(null, ref, topic, 'error', { reason: 'unmatched topic' }));
+      }
+      return;
+    }
+    // A non-null join_ref of an earlier join is stale: the client raced a close; ignore it.
+    if (joinRef !== null && joinRef !== channel.joinRef) return;
+    if (event === 'phx_leave') {
+      channel.leave(ref);
+      return;
+    }
+    await channel.handleIn(frame);
+  }
+
+  private async join(msg: PhxMessage): Promise<void> {
+    const { topic, ref, joinRef } = msg;
+    if (!topic.startsWith('realtime:')) {
+      this.send(reply(null, ref, topic, 'error', { reason: 'unmatched topic' }));
+      return;
+    }
+    // Phoenix closes the existing channel of a topic before joining it again (socket.ex:771).
+    this.channels.get(topic)?.close(true);
+    if (this.deps.ctx.realtimeFaults.ignoreJoins(this.origin)) {
+      this.deps.log.info('fault join-unanswered: ignoring phx_join', {
+        socket: this.id,
+        topic,
+        origin: this.origin,
+      });
+      return;
+    }
+    const outcome = await Channel.join(this.deps, this, msg);
+    if (this.closed) {
+      if (outcome.ok) outcome.channel.close(false);
+      return;
+    }
+    if (!outcome.ok) {
+      this.send(reply(joinRef, ref, topic, 'error', { reason: outcome.reason }));
+      return;
+    }
+    this.channels.set(topic, outcome.channel);
+    this.send(reply(joinRef, ref, topic, 'ok', outcome.response));
+    outcome.channel.start();
+  }
+
+  private overflow(): void {
+    const reason = `slow consumer: over ${this.limits.sendBufferLimit} bytes unsent`;
+    this.deps.log.warn('closing slow consumer', {
+      socket: this.id,
+      origin: this.origin,
+      buffered: this.ws.bufferedAmount,
+      limit: this.limits.sendBufferLimit,
+    });
+    this.onClose();
+    this.ws.close(CLOSE.slowConsumer, reason);
+    // A client that stopped reading will not read the close frame either.
+    const kill = setTimeout(() => this.ws.terminate(), 1000);
+    kill.unref();
+    this.ws.once('close', () => clearTimeout(kill));
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const channel of [...this.channels.values()]) channel.close(false);
+    this.channels.clear();
+  }
+}
+
+function addressOf(frame: Incoming): {
+  topic: string;
+  joinRef: string | null;
+  ref: string | null;
+  event: string;
+} {
+  switch (frame.kind) {
+    case 'message':
+      return frame.message;
+    case 'user_broadcast':
+      return { topic: frame.topic, joinRef: frame.joinRef, ref: frame.ref, event: 'broadcast' };
+    case 'binary_push':
+      return { topic: frame.topic, joinRef: frame.joinRef, ref: null, event: frame.event };
+  }
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
