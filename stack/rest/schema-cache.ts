@@ -1,0 +1,210 @@
+import type pg from 'pg';
+import { pgrstError } from './errors.ts';
+import { closestName } from './fuzzy.ts';
+
+export interface Column {
+  name: string;
+  /** `format_type()` of the column: spliced into `json_to_recordset(…) AS _(col <type>)`. */
+  type: string;
+  /** The default expression Postgres stores (or `nextval(…)` for identity columns), if any. */
+  defaultExpr: string | null;
+  generated: boolean;
+}
+
+export interface Table {
+  schema: string;
+  name: string;
+  columns: Map<string, Column>;
+  primaryKey: string[];
+  insertable: boolean;
+}
+
+export interface RoutineParam {
+  name: string;
+  type: string;
+  hasDefault: boolean;
+  variadic: boolean;
+}
+
+export interface Routine {
+  schema: string;
+  name: string;
+  params: RoutineParam[];
+  returnsSet: boolean;
+  /** The return type is a row type (table, view or composite): the body is rows, not a scalar. */
+  returnsComposite: boolean;
+  returnsVoid: boolean;
+  volatile: boolean;
+}
+
+// Relations the API exposes, as PostgREST's schema cache reads them from the catalog. Defaults of
+// identity columns are not in pg_attrdef; `missing=default` needs them, so they are derived here.
+const TABLES_SQL = `
+select n.nspname as schema, c.relname as name,
+  c.relkind in ('r', 'p', 'f') or pg_relation_is_updatable(c.oid, true) & 8 = 8 as insertable,
+  coalesce((
+    select json_agg(json_build_object(
+      'name', a.attname,
+      'type', format_type(a.atttypid, a.atttypmod),
+      'default', case
+        when a.attidentity <> '' then
+          format('nextval(%L::regclass)', pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname))
+        when a.attgenerated = '' then pg_get_expr(d.adbin, d.adrelid)
+      end,
+      'generated', a.attgenerated <> ''
+    ) order by a.attnum)
+    from pg_attribute a
+    left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+    where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+  ), '[]') as columns,
+  coalesce((
+    select json_agg(a.attname order by k.ord)
+    from pg_index i
+    cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)
+    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+    where i.indrelid = c.oid and i.indisprimary
+  ), '[]') as primary_key
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'f', 'p')`;
+
+const ROUTINES_SQL = `
+select n.nspname as schema, p.proname as name, p.proretset as returns_set,
+  t.typtype = 'c' or t.typrelid <> 0 as returns_composite,
+  p.prorettype = 'void'::regtype as returns_void,
+  p.provolatile = 'v' as volatile,
+  coalesce((
+    select json_agg(json_build_object(
+      'name', coalesce(p.proargnames[a.ord], ''),
+      'type', format_type(a.type, null),
+      'hasDefault', a.ord > p.pronargs - p.pronargdefaults,
+      'variadic', p.provariadic <> 0 and a.ord = p.pronargs
+    ) order by a.ord)
+    from unnest(p.proargtypes::oid[]) with ordinality as a(type, ord)
+  ), '[]') as params
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_type t on t.oid = p.prorettype
+where n.nspname = any($1) and p.prokind = 'f'`;
+
+interface TableRow {
+  schema: string;
+  name: string;
+  insertable: boolean;
+  columns: { name: string; type: string; default: string | null; generated: boolean }[];
+  primary_key: string[];
+}
+
+interface RoutineRow {
+  schema: string;
+  name: string;
+  returns_set: boolean;
+  returns_composite: boolean;
+  returns_void: boolean;
+  volatile: boolean;
+  params: RoutineParam[];
+}
+
+/**
+ * The relations and functions of the exposed schemas, loaded from the catalog once and reloaded when
+ * a lookup misses, so tables a later migration or test creates are found (PostgREST reloads on a
+ * NOTIFY; a miss-triggered reload gives the same result without a listener).
+ */
+export class SchemaCache {
+  private tables = new Map<string, Table>();
+  private routines = new Map<string, Routine[]>();
+  private loading: Promise<void> | undefined;
+  private loaded = false;
+
+  constructor(
+    private readonly admin: pg.Pool,
+    readonly schemas: string[],
+  ) {}
+
+  async table(schema: string, name: string): Promise<Table> {
+    const key = `${schema}.${name}`;
+    if (!this.loaded || !this.tables.has(key)) await this.reload();
+    const table = this.tables.get(key);
+    if (table) return table;
+    const candidates = [...this.tables.values()].filter((t) => t.schema === schema).map((t) => t.name);
+    const near = closestName(name, candidates);
+    throw pgrstError(
+      404,
+      'PGRST205',
+      `Could not find the table '${key}' in the schema cache`,
+      null,
+      near ? `Perhaps you meant the table '${schema}.${near}'` : null,
+    );
+  }
+
+  /** The table again, reloaded once if `columns` names one it does not know (ALTER TABLE since). */
+  async tableWithColumns(table: Table, columns: Iterable<string>): Promise<Table> {
+    for (const c of columns) {
+      if (!table.columns.has(c)) {
+        await this.reload();
+        return this.tables.get(`${table.schema}.${table.name}`) ?? table;
+      }
+    }
+    return table;
+  }
+
+  async routine(schema: string, name: string): Promise<Routine[]> {
+    const key = `${schema}.${name}`;
+    if (!this.loaded || !this.routines.has(key)) await this.reload();
+    return this.routines.get(key) ?? [];
+  }
+
+  routineNames(schema: string): string[] {
+    return [...this.routines.values()]
+      .flat()
+      .filter((r) => r.schema === schema)
+      .map((r) => r.name);
+  }
+
+  reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const [tables, routines] = await Promise.all([
+      this.admin.query<TableRow>(TABLES_SQL, [this.schemas]),
+      this.admin.query<RoutineRow>(ROUTINES_SQL, [this.schemas]),
+    ]);
+    const nextTables = new Map<string, Table>();
+    for (const row of tables.rows) {
+      nextTables.set(`${row.schema}.${row.name}`, {
+        schema: row.schema,
+        name: row.name,
+        insertable: row.insertable,
+        primaryKey: row.primary_key,
+        columns: new Map(
+          row.columns.map((c) => [
+            c.name,
+            { name: c.name, type: c.type, defaultExpr: c.default, generated: c.generated },
+          ]),
+        ),
+      });
+    }
+    const nextRoutines = new Map<string, Routine[]>();
+    for (const row of routines.rows) {
+      const key = `${row.schema}.${row.name}`;
+      const list = nextRoutines.get(key) ?? [];
+      list.push({
+        schema: row.schema,
+        name: row.name,
+        params: row.params,
+        returnsSet: row.returns_set,
+        returnsComposite: row.returns_composite,
+        returnsVoid: row.returns_void,
+        volatile: row.volatile,
+      });
+      nextRoutines.set(key, list);
+    }
+    this.tables = nextTables;
+    this.routines = nextRoutines;
+    this.loaded = true;
+  }
+}

@@ -1,0 +1,214 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import type { ProjectContext } from '../context.ts';
+import type { RestIdentity } from './auth.ts';
+import {
+  columnNotFound,
+  fromPgError,
+  isPgError,
+  PgrstError,
+  pgrstError,
+  singularityError,
+} from './errors.ts';
+import { type Media, negotiate } from './media.ts';
+import { type Preferences, parsePreferences } from './preferences.ts';
+import { type ApiQuery, parseQuery } from './query-params.ts';
+import { readPayload, requestGucs, requestSchema } from './request.ts';
+import { contentRange, send } from './respond.ts';
+import type { SchemaCache, Table } from './schema-cache.ts';
+import {
+  deleteStatement,
+  insertStatement,
+  type Payload,
+  payloadColumns,
+  type ResultRow,
+  readStatement,
+  type Statement,
+  updateStatement,
+} from './sql/statements.ts';
+
+export interface TableRequest {
+  ctx: ProjectContext;
+  cache: SchemaCache;
+  identity: RestIdentity;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  tableName: string;
+  /** The path as PostgREST sees it behind the gateway: `/todos`. */
+  path: string;
+}
+
+/** `Prefer: tx=rollback` ends the transaction with a rollback but answers as if it committed. */
+class RollbackWith extends Error {
+  constructor(readonly row: ResultRow) {
+    super('rollback requested by Prefer: tx=rollback');
+  }
+}
+
+/** GET/HEAD/POST/PATCH/DELETE on one table or view of an exposed schema. */
+export async function handleTable(r: TableRequest): Promise<void> {
+  const { req } = r;
+  const method = req.method ?? 'GET';
+  if (!['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'].includes(method)) {
+    throw method === 'PUT'
+      ? pgrstError(
+          400,
+          'PGRST127',
+          'Feature not implemented',
+          'PUT (single-row upsert) is not implemented by the embedded REST service; use POST with Prefer: resolution=merge-duplicates.',
+        )
+      : pgrstError(405, 'PGRST117', `Unsupported HTTP method: ${method}`);
+  }
+  const { schema, negotiated } = requestSchema(req, r.cache.schemas);
+  const media = negotiate(req);
+  const prefs = parsePreferences(req);
+  const reading = method === 'GET' || method === 'HEAD';
+  const rangeHeader = reading ? headerValue(req, 'range') : undefined;
+  const query = parseQuery(r.url.searchParams, rangeHeader);
+  const payload =
+    method === 'POST' || method === 'PATCH' ? await readPayload(req, !!query.columns) : undefined;
+
+  let table = await r.cache.table(schema, r.tableName);
+  let statement: Statement;
+  try {
+    statement = buildStatement(method, table, query, payload, prefs, media);
+  } catch (error) {
+    // A column the cache does not know may have been added since it loaded: reload once.
+    if (!(error instanceof PgrstError) || !['42703', 'PGRST204'].includes(error.pgrst.code)) throw error;
+    await r.cache.reload();
+    table = await r.cache.table(schema, r.tableName);
+    statement = buildStatement(method, table, query, payload, prefs, media);
+  }
+
+  const row = await execute(
+    r,
+    statement,
+    schema,
+    (result) => {
+      const rows = Number(result.page_total);
+      if (media.singular && rows !== 1) throw singularityError(rows);
+    },
+    prefs,
+  );
+
+  const headers: Record<string, string> = {};
+  if (negotiated) headers['Content-Profile'] = schema;
+  if (prefs.applied.length) headers['Preference-Applied'] = prefs.applied.join(', ');
+  const rows = Number(row.page_total);
+  const body = media.singular ? (row.single_body ?? 'null') : row.body;
+  const counted = prefs.count !== undefined;
+
+  if (reading) {
+    const total = counted ? Number(row.total_result_set) : undefined;
+    const lower = query.offset;
+    const upper = lower + rows - 1;
+    headers['Content-Range'] = contentRange(lower, upper, total);
+    headers['Content-Location'] = `/${r.tableName}${r.url.search}`;
+    if (total !== undefined && lower > total && total > 0) {
+      throw pgrstError(
+        416,
+        'PGRST103',
+        'Requested range not satisfiable',
+        `An offset of ${lower} was requested, but there are only ${total} rows.`,
+      );
+    }
+    const status = total !== undefined && rows < total ? 206 : 200;
+    send(r.res, status, headers, body, media.contentType, method === 'HEAD');
+    return;
+  }
+
+  const representation = prefs.return === 'representation';
+  if (method === 'POST') {
+    headers['Content-Range'] = contentRange(1, 0, counted ? rows : undefined);
+    const inserted = Number(row.inserted ?? 0);
+    const status = inserted <= 0 && prefs.resolution === 'merge-duplicates' ? 200 : 201;
+    send(r.res, status, headers, representation ? body : undefined, media.contentType);
+    return;
+  }
+  headers['Content-Range'] =
+    method === 'PATCH'
+      ? contentRange(0, rows - 1, counted ? rows : undefined)
+      : contentRange(1, 0, counted ? rows : undefined);
+  if (representation) send(r.res, 200, headers, body, media.contentType);
+  else send(r.res, 204, headers, undefined, undefined);
+}
+
+function buildStatement(
+  method: string,
+  table: Table,
+  query: ApiQuery,
+  payload: Payload | undefined,
+  prefs: Preferences,
+  media: Media,
+): Statement {
+  const shape = { stripNulls: media.stripNulls };
+  const returning = prefs.return === 'representation' ? query.select : undefined;
+  const applyDefaults = prefs.missing === 'default';
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return readStatement(table, query, { count: prefs.count !== undefined, shape });
+    case 'POST': {
+      const body = payload ?? {};
+      const columns = payloadColumns(table, body, query.columns);
+      let onConflict: { columns: string[]; resolution: 'merge-duplicates' | 'ignore-duplicates' } | undefined;
+      if (prefs.resolution) {
+        const target = query.onConflict ?? table.primaryKey;
+        for (const c of target) if (!table.columns.has(c)) throw columnNotFound(table.name, c);
+        if (target.length) onConflict = { columns: target, resolution: prefs.resolution };
+      }
+      return insertStatement(table, body, {
+        returning,
+        shape,
+        columns,
+        applyDefaults,
+        ...(onConflict ? { onConflict } : {}),
+      });
+    }
+    case 'PATCH': {
+      const body = payload ?? {};
+      const columns = payloadColumns(table, body, query.columns);
+      return updateStatement(table, body, query, { returning, shape, columns, applyDefaults });
+    }
+    default:
+      return deleteStatement(table, query, { returning, shape });
+  }
+}
+
+/**
+ * Run the statement in one transaction as the caller's role with PostgREST's GUCs. `check` runs
+ * before commit, so a singular request that matched ≠ 1 row leaves nothing changed, as PostgREST.
+ */
+async function execute(
+  r: TableRequest,
+  statement: Statement,
+  schema: string,
+  check: (row: ResultRow) => void,
+  prefs: Preferences,
+): Promise<ResultRow> {
+  const gucs = requestGucs(r.req, r.path, schema);
+  try {
+    return await r.ctx.db.asClaims(
+      r.identity.claims,
+      async (client: pg.PoolClient) => {
+        const result = await client.query<ResultRow>(statement.sql, statement.values);
+        const row = result.rows[0];
+        if (!row) throw new Error(`REST statement returned no result row for ${r.req.method} ${r.path}`);
+        check(row);
+        if (prefs.tx === 'rollback') throw new RollbackWith(row);
+        return row;
+      },
+      gucs,
+    );
+  } catch (error) {
+    if (error instanceof RollbackWith) return error.row;
+    if (isPgError(error)) throw fromPgError(error, r.identity.authed);
+    throw error;
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
