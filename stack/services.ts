@@ -1,3 +1,4 @@
+import { authService } from './auth/index.ts';
 import type { ProjectContext } from './context.ts';
 import type { Route } from './http/server.ts';
 import { restService } from './rest/index.ts';
@@ -13,7 +14,7 @@ export type ServiceFactory = (ctx: ProjectContext) => Promise<Service> | Service
 
 /** The services every project serves, in mount order. */
 export async function projectServices(ctx: ProjectContext): Promise<Service[]> {
-  const factories: ServiceFactory[] = [restService];
+  const factories: ServiceFactory[] = [authService, restService];
   const services: Service[] = [];
   for (const factory of factories) services.push(await factory(ctx));
   return services;
