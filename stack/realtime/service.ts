@@ -6,6 +6,7 @@ import { createRealtimeServer, type RealtimeServer, type RealtimeServerOptions }
 
 export interface RealtimeService extends Service {
   server: RealtimeServer;
+  stop(): Promise<void>;
 }
 
 /**
