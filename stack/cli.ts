@@ -1,10 +1,19 @@
 import { parseArgs } from 'node:util';
-import { startStack } from './index.ts';
-import { describeKey } from './keys.ts';
+import { describeFaults } from './faults/controller.ts';
+import { type FaultSpec, parseFaultList, parseFaultSpec } from './faults/spec.ts';
+import type { Stack } from './index.ts';
+import { ENVS, type Env, isEnv, PORTALS } from './topology/cells.ts';
+import { DEFAULT_PORTS } from './topology/default-ports.ts';
+import { takenPorts } from './topology/listen.ts';
+import { RUNTIME_FILE, readRuntimeFile } from './topology/runtime-file.ts';
+import { describeStack } from './topology/summary.ts';
 
 const { values } = parseArgs({
   options: {
     persist: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    fault: { type: 'string', multiple: true },
+    'list-faults': { type: 'boolean', default: false },
     'show-secrets': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -13,40 +22,105 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run stack [-- options]
 
+  Starts Postgres (127.0.0.1:${DEFAULT_PORTS.db}), the local project (http://127.0.0.1:${DEFAULT_PORTS.localApi}) with
+  its portals on http://localhost:3000-3002, the prod-like project and portals behind the HTTPS edge
+  (https://{client,agent,admin,api}.prod.localhost:${DEFAULT_PORTS.edge}), and the fault control endpoint.
+
+  --env ENV          start only this env (local or prod; repeatable; default both)
+  --fault CELL:NAME  switch a fault on at boot, e.g. agent-prod:csp-blocks-socket (repeatable;
+                     also RTM_FAULTS=cell:name,cell:name)
+  --list-faults      print every fault with its scope and mechanism, then exit
   --persist DIR      keep the database in DIR across runs (default: temp dir, removed on exit)
-  --show-secrets     print service-role keys in full (default: name + fingerprint)
+  --show-secrets     print keys and passwords in full (default: role + fingerprint)
 `);
   process.exit(0);
 }
 
-const started = performance.now();
-const stack = await startStack({ persistDir: values.persist }).catch((error: Error) => {
-  console.error(`Could not start the stack: ${error.message}`);
+if (values['list-faults']) {
+  const faults = describeFaults();
+  const width = Math.max(...faults.map((f) => f.name.length));
+  for (const f of faults) {
+    const scope = f.scope === 'env' ? 'env ' : 'cell';
+    const where = f.envs.length === ENVS.length ? '' : ` [${f.envs.join(', ')} only]`;
+    console.log(`${f.name.padEnd(width)}  ${scope}  ${f.description}${where}`);
+  }
+  console.log(
+    `\nCells: ${ENVS.flatMap((e) => PORTALS.map((p) => `${p}-${e}`)).join(', ')}; env-wide faults take an env (local, prod).`,
+  );
+  process.exit(0);
+}
+
+function fail(message: string): never {
+  console.error(message);
   process.exit(1);
-});
-const p = stack.local.config;
-const secret = (v: string) => (values['show-secrets'] ? v : describeKey(p, v));
-const rows: [string, string][] = [
-  ['API URL', p.publicUrl],
-  ['REST URL', `${p.publicUrl}/rest/v1`],
-  ['Auth URL', `${p.publicUrl}/auth/v1`],
-  ['Realtime URL', `${p.publicUrl.replace(/^http/, 'ws')}/realtime/v1`],
-  ['DB URL', `postgresql://postgres:postgres@127.0.0.1:${stack.cluster.port}/postgres`],
-  ['Publishable key', p.publishableKey],
-  ['Secret key', secret(p.secretKey)],
-  ['anon key', p.anonKey],
-  ['service_role key', secret(p.serviceRoleKey)],
-  ['JWT secret', secret(p.jwtSecret)],
+}
+
+let envs: Env[] = [...ENVS];
+let faults: FaultSpec[] = [];
+try {
+  if (values.env?.length) {
+    const bad = values.env.filter((e) => !isEnv(e));
+    if (bad.length) throw new Error(`--env ${bad.join(', ')}: unknown env; use ${ENVS.join(' or ')}.`);
+    envs = values.env as Env[];
+  }
+  faults = [
+    ...parseFaultList(process.env['RTM_FAULTS'], 'RTM_FAULTS'),
+    ...(values.fault ?? []).map((f) => parseFaultSpec(f, '--fault')),
+  ];
+} catch (error) {
+  fail((error as Error).message);
+}
+
+// A stack that is still running owns the fixed ports and the runtime file: say so instead of failing later.
+const previous = await readRuntimeFile(RUNTIME_FILE).catch(() => undefined);
+if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
+  fail(
+    `A stack is already running (pid ${previous.pid}, started ${previous.startedAt}; ${RUNTIME_FILE}). ` +
+      `Reuse it, or stop it with \`kill ${previous.pid}\`.`,
+  );
+}
+const fixed = [
+  { port: DEFAULT_PORTS.db, what: 'Postgres' },
+  ...(envs.includes('local')
+    ? [
+        { port: DEFAULT_PORTS.localApi, what: 'local API' },
+        ...PORTALS.map((p) => ({ port: DEFAULT_PORTS.localPortals[p], what: `local ${p} portal` })),
+      ]
+    : []),
+  ...(envs.includes('prod') ? [{ port: DEFAULT_PORTS.edge, what: 'HTTPS edge' }] : []),
 ];
-const width = Math.max(...rows.map(([k]) => k.length));
-console.log(
-  `\nEmbedded stack ready in ${Math.round(performance.now() - started)} ms (project "${p.name}")\n`,
-);
-for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+const taken = await takenPorts(fixed);
+if (taken.length) {
+  fail(
+    `Cannot start the stack:\n  ${taken.join('\n  ')}\n` +
+      'If that is a running `npm run stack` or `supabase start`, reuse it; otherwise stop it ' +
+      '(`ss -ltnp` shows the holder) and run again.',
+  );
+}
+
+// Loaded only to boot: it pulls in supabase-js (for seeding), which --list-faults does not need.
+const { startStack } = await import('./index.ts');
+const started = performance.now();
+let stack: Stack;
+try {
+  stack = await startStack({
+    persistDir: values.persist,
+    envs,
+    portals: true,
+    control: true,
+    faults,
+    runtimeFile: RUNTIME_FILE,
+  });
+} catch (error) {
+  fail(`Could not start the stack: ${(error as Error).message}`);
+}
+
+console.log(`\nEmbedded stack ready in ${Math.round(performance.now() - started)} ms\n`);
+console.log(describeStack(stack, { showSecrets: values['show-secrets'], runtimeFile: RUNTIME_FILE }));
 console.log('\nCtrl-C stops everything.');
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
@@ -59,4 +133,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       },
     );
   });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but is not ours, so it is alive.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

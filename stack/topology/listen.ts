@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -49,4 +49,27 @@ export async function listenOn(server: Server, port: number, host: string, what:
   });
   const address = server.address();
   return typeof address === 'object' && address ? address.port : port;
+}
+
+/**
+ * Before a fixed-port boot: which of these ports are already taken, and by what. Checking first
+ * means nothing is half-started when one is busy (Postgres would otherwise fail deep in its log).
+ */
+export async function takenPorts(
+  wanted: { port: number; what: string }[],
+  host = '127.0.0.1',
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { port, what } of wanted) {
+    if (!port) continue;
+    const probe = createServer();
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      probe.once('error', resolve);
+      probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+    });
+    if (error?.code === 'EADDRINUSE')
+      problems.push(`${what} port ${port} is taken by ${await describePortHolder(port)}`);
+    else if (error) problems.push(`${what} port ${port} cannot be bound: ${error.message}`);
+  }
+  return problems;
 }

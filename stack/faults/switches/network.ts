@@ -6,7 +6,7 @@ import { cellTarget, type FaultDefinition } from '../definition.ts';
 export const edgeDropsUpgrade: FaultDefinition = {
   name: 'edge-drops-upgrade',
   description:
-    "prod only (local has no proxy in front of the API): the edge strips Upgrade from this portal's socket request, so the API answers it as plain HTTP",
+    "the edge strips Upgrade from this portal's socket request, so the API answers it as plain HTTP (local has no proxy in front of the API)",
   scope: 'cell',
   envs: ['prod'],
   async apply(t) {
