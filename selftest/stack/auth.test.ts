@@ -14,7 +14,8 @@ let stack: Stack;
 const PASSWORD = 'correct-horse-battery';
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // GoTrue without a hook: the claim set is GoTrue's own (auth-hook.test.ts covers the hook).
+  stack = await startTestStack({ local: { accessTokenHook: undefined } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -561,10 +562,13 @@ describe('gateway keys and error shapes', () => {
     expect(await res.json()).toMatchObject({ message: 'No API key found in request' });
   });
 
-  it('answers /health and /settings in GoTrue shape', async () => {
+  it('answers /health, /settings and the (empty, HS256-only) JWKS in GoTrue shape', async () => {
     const headers = { apikey: stack.local.config.anonKey };
-    const health = await fetch(`${apiUrl(stack)}/auth/v1/health`, { headers });
+    // Health and JWKS are open gateway routes: no API key needed.
+    const health = await fetch(`${apiUrl(stack)}/auth/v1/health`);
     expect(await health.json()).toMatchObject({ name: 'GoTrue' });
+    const jwks = await fetch(`${apiUrl(stack)}/auth/v1/.well-known/jwks.json`);
+    expect(await jwks.json()).toEqual({ keys: [] });
     const settings = await (await fetch(`${apiUrl(stack)}/auth/v1/settings`, { headers })).json();
     expect(settings.external.email).toBe(true);
     expect(settings).toHaveProperty('disable_signup');

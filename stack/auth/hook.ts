@@ -139,8 +139,10 @@ function claimProblems(claims: Record<string, unknown>): string[] {
   for (const [name, expected] of Object.entries(TYPES)) {
     if (!(name in claims)) continue;
     const actual = jsonType(claims[name]);
-    const ok = expected.some((t) => t === actual || (t === 'integer' && actual === 'integer'));
-    if (!ok) problems.push(`${name}: Invalid type. Expected: ${expected.join('/')}, given: ${actual}`);
+    if (!(expected as string[]).includes(actual))
+      problems.push(
+        `${name}: Invalid type. Expected: ${expected.length === 1 ? expected[0] : `[${expected.join(',')}]`}, given: ${actual}`,
+      );
   }
   return problems;
 }

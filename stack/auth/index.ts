@@ -19,6 +19,8 @@ interface Endpoint {
   handle: Handler;
   /** 200 with the returned JSON unless set. */
   status?: number;
+  /** Served without an API key: the gateway's open auth routes (Kong's auth-v1-open-*). */
+  open?: boolean;
 }
 
 /**
@@ -32,7 +34,17 @@ export function authService(ctx: ProjectContext): Service {
     : undefined;
   const log = ctx.log.child('auth');
   const endpoints: Endpoint[] = [
-    { method: 'GET', path: /^\/health\/?$/, handle: async () => health() },
+    { method: 'GET', path: /^\/health\/?$/, handle: async () => health(), open: true },
+    {
+      method: 'GET',
+      path: /^\/\.well-known\/jwks\.json$/,
+      // User tokens are HS256 with the project secret, which GoTrue never publishes: no keys.
+      handle: async (_req, res) => {
+        res.setHeader('Cache-Control', 'public, max-age=600');
+        return { keys: [] };
+      },
+      open: true,
+    },
     { method: 'GET', path: /^\/settings\/?$/, handle: async () => settings() },
     { method: 'POST', path: /^\/token\/?$/, handle: (req, _res, url) => tokenGrant(ctx, hook, req, url) },
     { method: 'GET', path: /^\/user\/?$/, handle: (req, _res, url) => getUser(ctx, req, url) },
@@ -77,7 +89,7 @@ export function authService(ctx: ProjectContext): Service {
       );
     }
     try {
-      gatewayCredentials(req, url, ctx.keys);
+      if (!endpoint.open) gatewayCredentials(req, url, ctx.keys);
       const param = decodeURIComponent(endpoint.path.exec(path)?.[1] ?? '');
       const body = await endpoint.handle(req, res, url, param);
       if (endpoint.status === 204) res.writeHead(204).end();

@@ -35,10 +35,8 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
     await client.query('commit');
     return result;
   } catch (error) {
-    await client.query('rollback').catch((rollbackError: unknown) => {
-      // The original error is what the caller needs; a failed rollback only means the connection is gone.
-      (error as { rollbackError?: unknown }).rollbackError = rollbackError;
-    });
+    // If the rollback fails too the connection is gone; the original error is the one worth reporting.
+    await client.query('rollback').catch(() => undefined);
     throw error;
   } finally {
     client.release();
