@@ -1,0 +1,157 @@
+import type { Aspect } from './diagnosis-aspects.ts';
+import { ASPECTS } from './diagnosis-aspects.ts';
+import type { SummaryCell } from './summary-schema.ts';
+
+/**
+ * shared/FAILURES.md as code: which catalogue fault a failing cell's evidence matches, which aspects
+ * prove it (listed first in the diagnosis), and what to do next. Matching reads evidence, not the
+ * stack's fault switches, so it works the same against a real deployment.
+ */
+export interface FaultMatch {
+  fault: string | null;
+  /** The aspects that show the fault, most telling first. */
+  aspects: Aspect[];
+  nextStep: string;
+}
+
+export function matchFault(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
+  const project = `--project=${cell.cell}`;
+  switch (cell.verdict) {
+    case 'PORTAL_UNREACHABLE':
+      return {
+        fault: 'portal-down',
+        aspects: ['portal'],
+        nextStep: `Check the deployment and routing behind ${cell.origin ?? cell.portalUrl ?? 'the portal'} (the page did not load), then rerun ${project}.`,
+      };
+    case 'ROLE_REJECTED':
+      return {
+        fault: 'role-claim-missing',
+        aspects: ['sign_in', 'join_identity'],
+        nextStep:
+          'The access token lacks the `user_role` claim the portal checks: make sure the custom access token hook is enabled for this project and copies app_metadata.user_role, and that the user has it.',
+      };
+    case 'SOCKET_BLOCKED':
+      return socketBlocked(cell, peers);
+    case 'SOCKET_REJECTED':
+      return socketRejected(cell, peers);
+    case 'JOINED_AS_ANON':
+      return {
+        fault: 'session-not-forwarded',
+        aspects: ['join_identity'],
+        nextStep:
+          "The portal's realtime client joins without the user's JWT (the URL apikey is the anon key in every cell; that part is normal): create the channel after sign-in with the same supabase client, or call supabase.realtime.setAuth(session.access_token); global.headers do not reach realtime.",
+      };
+    case 'JOIN_ERROR': {
+      const reason = ASPECTS.join_reply.read(cell);
+      if (/expired/i.test(reason))
+        return {
+          fault: 'expired-token',
+          aspects: ['join_reply', 'join_identity'],
+          nextStep:
+            'Realtime got an access token past its exp: hand it the current session token (supabase.realtime.setAuth after TOKEN_REFRESHED), not a cached one.',
+        };
+      return { fault: null, aspects: ['join_reply', 'join_identity'], nextStep: cell.nextStep };
+    }
+    case 'JOIN_TIMEOUT':
+      return {
+        fault: 'join-unanswered',
+        aspects: ['join_reply'],
+        nextStep: `Realtime never answered phx_join on ${cell.env}: check the realtime service's health and logs for that project, then rerun ${project}.`,
+      };
+    case 'CHANGES_UNAVAILABLE': {
+      const system = ASPECTS.system_message.read(cell);
+      if (/Please check Realtime is enabled/i.test(system))
+        return {
+          fault: 'table-not-published',
+          aspects: ['system_message'],
+          nextStep: `Add the table to the publication on ${cell.env} in a migration: \`alter publication supabase_realtime add table public.tickets;\` (npm run doctor checks pg_publication_tables).`,
+        };
+      return { fault: null, aspects: ['system_message', 'subscription'], nextStep: cell.nextStep };
+    }
+    case 'NO_EVENT':
+      return noEvent(cell, peers);
+    case 'EVENT_LATE':
+      return {
+        fault: 'slow-delivery',
+        aspects: ['latency'],
+        nextStep: `Delivery on ${cell.env} took p95 ${cell.latency.p95 ?? '?'} ms against a ${cell.latency.budgetMs ?? '?'} ms budget: check realtime load and WAL lag there, or revisit the budget in environments/${cell.env}.env.`,
+      };
+    case 'DUPLICATE_EVENT':
+    case 'DUPLICATE_JOIN':
+      return {
+        fault: 'duplicate-subscription',
+        aspects: ['subscription', 'events'],
+        nextStep:
+          'The portal subscribes to the same topic more than once (retry logic or a re-render): subscribe once and removeChannel() before subscribing again.',
+      };
+    case 'TOKEN_EXPIRED':
+      return {
+        fault: 'token-not-refreshed',
+        aspects: ['join_identity', 'system_message'],
+        nextStep:
+          'The channel was shut when the token expired: keep autoRefreshToken on and let supabase-js push access_token to realtime after TOKEN_REFRESHED.',
+      };
+    default:
+      return { fault: null, aspects: [], nextStep: cell.nextStep };
+  }
+}
+
+function socketBlocked(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
+  const cspError = cell.consoleErrors.some((e) => /Content Security Policy|connect-src/i.test(e));
+  const wsAllowed = (cell.cspConnectSrc ?? []).some((s) => /^wss?:/i.test(s) || s === '*');
+  const peerAllowed = peers.find((p) => p.cspConnectSrc?.some((s) => /^wss?:/i.test(s)));
+  if (cspError || (cell.csp && !wsAllowed)) {
+    const wanted = peerAllowed?.cspConnectSrc?.find((s) => /^wss?:/i.test(s));
+    return {
+      fault: 'csp-blocks-socket',
+      aspects: ['csp_connect_src', 'handshake'],
+      nextStep: `Add the realtime origin${wanted ? ` (${wanted}, as the passing cells allow)` : ' (wss://<api host>)'} to the portal's Content-Security-Policy connect-src.`,
+    };
+  }
+  return { fault: null, aspects: ['handshake', 'socket_url'], nextStep: cell.nextStep };
+}
+
+function socketRejected(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
+  const status = cell.handshake?.status;
+  const body = cell.handshake?.body ?? '';
+  const apikey = (c: SummaryCell) => (c.socketUrl ? new URL(c.socketUrl).searchParams.get('apikey') : null);
+  const sameEnv = peers.filter((p) => p.env === cell.env);
+  const keyDiffers = sameEnv.some((p) => apikey(p) !== null && apikey(p) !== apikey(cell));
+  if (keyDiffers || /API key|JWT|token/i.test(body) || status === 401) {
+    return {
+      fault: 'bad-apikey',
+      aspects: ['socket_url', 'handshake'],
+      nextStep: `The portal was built with an apikey realtime refuses (${apikey(cell) ?? 'unknown key'}): rebuild it with the project's current anon/publishable key.`,
+    };
+  }
+  if (status === 403) {
+    return {
+      fault: 'origin-not-allowed',
+      aspects: ['origin', 'handshake'],
+      nextStep: `Add ${cell.origin ?? 'the portal origin'} to the API's allowed origins on ${cell.env}.`,
+    };
+  }
+  return {
+    fault: 'edge-drops-upgrade',
+    aspects: ['handshake', 'socket_url'],
+    nextStep: `The proxy in front of the realtime endpoint answered the upgrade with HTTP ${status ?? '?'}: pass the Upgrade and Connection headers through to realtime.`,
+  };
+}
+
+function noEvent(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
+  const mine = ASPECTS.subscription.read(cell);
+  const filtered = / filter /.test(mine) && peers.some((p) => !/ filter /.test(ASPECTS.subscription.read(p)));
+  if (filtered) {
+    return {
+      fault: 'filter-mismatch',
+      aspects: ['subscription', 'events'],
+      nextStep:
+        "The portal's postgres_changes binding has a filter the inserted row does not match: fix the filter or the row's columns.",
+    };
+  }
+  return {
+    fault: 'rls-hides-rows',
+    aspects: ['events', 'join_identity'],
+    nextStep: `Subscribed, but nothing came: check the SELECT policy on public.tickets for the ${cell.portal} user on ${cell.env} (the row must be visible to that user; RLS decides delivery per subscriber).`,
+  };
+}
