@@ -1,0 +1,83 @@
+/**
+ * The one query a change costs: cast its values to JSON exactly as hosted does
+ * (`to_jsonb(value::type)`, bytea left as its text) and authorize it for every distinct claims set
+ * through `realtime.rtm_authorize` (column privileges per role, RLS visibility per claims).
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Claims } from '../../jwt.ts';
+import type { TableMeta } from './catalog.ts';
+
+export interface CastRequest {
+  /** Column type (`regtype` text) and value text; NULLs are never sent. */
+  type: string;
+  value: string;
+}
+
+export interface AuthorizeRequest {
+  table: TableMeta;
+  /** Roles of every subscriber interested in the action (for the per-role privilege arrays). */
+  roles: string[];
+  /** Distinct claims among the subscribers whose filters matched. */
+  claims: Claims[];
+  /** PK values of the new row (INSERT/UPDATE); empty when no row check is needed. */
+  pkValues: string[];
+  checkRows: boolean;
+  casts: CastRequest[];
+}
+
+export interface AuthorizeResult {
+  rls: boolean;
+  /** Per role: SELECT privilege for each of `table.columns`, in order. */
+  privileges: Record<string, boolean[]>;
+  /** Per role: may it SELECT every primary key column. */
+  pkOk: Record<string, boolean>;
+  /** Per claims (same order as requested): may it see the row. */
+  visible: boolean[];
+  /** JSON values of `casts`, in order. */
+  values: unknown[];
+}
+
+export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<AuthorizeResult> {
+  const { table } = req;
+  const pkTypes = table.pk.map((name) => table.columns.find((c) => c.name === name)?.regtype ?? 'text');
+  const params: unknown[] = [
+    table.oid,
+    table.columns.map((c) => c.name),
+    req.roles,
+    table.pk,
+    pkTypes,
+    req.pkValues,
+    req.checkRows,
+    JSON.stringify(req.claims),
+  ];
+  const casts = req.casts.map((c) => {
+    params.push(c.value);
+    const p = `$${params.length}`;
+    return c.type === 'bytea' ? `to_jsonb(${p}::text)` : `to_jsonb(${p}::${c.type})`;
+  });
+  // Casts come first in the select list so they run before the function switches roles.
+  const text = `select array[${casts.length ? casts.join(', ') : ''}]::jsonb[] as v,
+    realtime.rtm_authorize($1::oid::regclass, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                           $7::boolean, $8::jsonb) as a`;
+  // Named, so each pooled connection plans a given table shape once.
+  const name = `rtm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  const { rows } = await pool.query<{
+    v: unknown[];
+    a: {
+      rls: boolean;
+      privileges: Record<string, boolean[]>;
+      pk_ok: Record<string, boolean>;
+      visible: boolean[];
+    };
+  }>({ name, text, values: params });
+  const row = rows[0];
+  if (!row) throw new Error(`realtime.rtm_authorize returned no row for ${table.schema}.${table.table}`);
+  return {
+    rls: row.a.rls,
+    privileges: row.a.privileges,
+    pkOk: row.a.pk_ok,
+    visible: row.a.visible,
+    values: row.v ?? [],
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * From a decoded change to deliveries: pick the table's subscribers for the action, evaluate their
+ * filters (Node where exact, else one SQL batch), authorize once per distinct claims set in one query,
+ * then build one payload per role and `select` list and hand it to each channel with the ids of its
+ * matching bindings. Changes are processed concurrently but delivered strictly in commit order.
+ */
+import type pg from 'pg';
+import type { Claims } from '../../jwt.ts';
+import { fingerprint } from '../../keys.ts';
+import type { Logger } from '../../log.ts';
+import type { ChangeData, ChangesSubscription } from '../changes-api.ts';
+import { authorize, type CastRequest } from './authorize.ts';
+import type { Catalog, TableMeta } from './catalog.ts';
+import { type CompiledFilter, evaluateInNode, evaluateInSql, type Row } from './filters.ts';
+import { buildPayload, errorPayload, type JsonRow, type Kind } from './payload.ts';
+import { type Relation, type Tuple, UNCHANGED_TOAST } from './pgoutput.ts';
+import type { Entry, Registry } from './registry.ts';
+
+export interface ChangesMetrics {
+  /** Row changes decoded on subscribed tables. */
+  changes: number;
+  /** `realtime.rtm_authorize` round trips (at most one per change). */
+  authorizationQueries: number;
+  /** Claims sets checked in those queries (one per distinct claims set per change). */
+  claimsChecked: number;
+  /** Filter batches sent to SQL (only for filters Node cannot evaluate exactly). */
+  filterQueries: number;
+  /** `deliver()` calls. */
+  deliveries: number;
+}
+
+export interface Change {
+  kind: Kind;
+  relation: Relation;
+  newTuple: Tuple | null;
+  oldTuple: Tuple | null;
+  oldIsKeyOnly: boolean;
+  commitTimestamp: string;
+}
+
+interface Delivery {
+  entries: Entry[];
+  data: ChangeData;
+  role: string;
+  claimsKey: string;
+}
+
+export class Dispatcher {
+  readonly metrics: ChangesMetrics = {
+    changes: 0,
+    authorizationQueries: 0,
+    claimsChecked: 0,
+    filterQueries: 0,
+    deliveries: 0,
+  };
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly catalog: Catalog,
+    private readonly registry: Registry,
+    private readonly log: Logger,
+  ) {}
+
+  /** Called synchronously per decoded change, so the subscriber set is the one live at decode time. */
+  handle(change: Change): void {
+    const entries = [...this.registry.forTable(change.relation.oid)].filter(
+      (e) => e.action === '*' || e.action === change.kind,
+    );
+    if (!entries.length) return;
+    this.metrics.changes++;
+    const job = this.process(change, entries).catch((error: Error) => {
+      this.log.error('could not authorize a change; it is not delivered', {
+        table: `${change.relation.schema}.${change.relation.table}`,
+        type: change.kind,
+        error: error.message,
+      });
+      return [] as Delivery[];
+    });
+    this.tail = this.tail.then(async () => this.deliver(change.relation.oid, await job));
+  }
+
+  /** Resolves once every change handed over so far has been delivered. */
+  drain(): Promise<void> {
+    return this.tail;
+  }
+
+  private deliver(oid: number, deliveries: Delivery[]): void {
+    for (const d of deliveries) {
+      const bySub = new Map<ChangesSubscription, number[]>();
+      for (const e of d.entries) {
+        if (!this.registry.isLive(oid, e)) continue;
+        const ids = bySub.get(e.sub) ?? [];
+        if (!ids.includes(e.bindingId)) ids.push(e.bindingId);
+        bySub.set(e.sub, ids);
+      }
+      for (const [sub, ids] of bySub) {
+        this.metrics.deliveries++;
+        this.log.debug('deliver', {
+          table: `${d.data.schema}.${d.data.table}`,
+          type: d.data.type,
+          role: d.role,
+          claims: fingerprint(d.claimsKey),
+          ids,
+        });
+        try {
+          sub.deliver(ids, d.data);
+        } catch (error) {
+          this.log.error('a subscriber threw while receiving a change', {
+            key: sub.key,
+            error: (error as Error).message,
+          });
+        }
+      }
+    }
+  }
+
+  private async process(change: Change, entries: Entry[]): Promise<Delivery[]> {
+    const { kind, relation } = change;
+    const newRow = kind === 'DELETE' ? new Map() : textRow(relation, change.newTuple);
+    const identity = identityRow(change, newRow);
+    // DELETE: filters see the old (identity) columns only, as wal2json sends no new ones.
+    const filterRow: Row = kind === 'DELETE' ? identity : newRow;
+
+    const meta = await this.catalog.table(relation.oid);
+    if (kind !== 'DELETE' && meta.pk.length === 0) {
+      return groupByRole(entries).map(([role, list]) => ({
+        entries: list,
+        role,
+        claimsKey: list[0]?.claimsKey ?? '',
+        data: errorPayload(kind, relation.schema, relation.table, 'Error 400: Bad Request, no primary key'),
+      }));
+    }
+
+    const passing = await this.filter(entries, filterRow);
+    if (!passing.length) return [];
+
+    const claimsIndex = new Map<string, number>();
+    const claims: Claims[] = [];
+    for (const e of passing) {
+      if (!claimsIndex.has(e.claimsKey)) {
+        claimsIndex.set(e.claimsKey, claims.length);
+        claims.push(e.sub.claims);
+      }
+    }
+    const { casts, newSlots, identitySlots } = castsFor(meta, newRow, identity);
+    const roles = [...new Set(entries.map((e) => e.role))];
+    this.metrics.authorizationQueries++;
+    this.metrics.claimsChecked += claims.length;
+    const auth = await authorize(this.pool, {
+      table: meta,
+      roles,
+      claims,
+      pkValues: kind === 'DELETE' ? [] : meta.pk.map((c) => newRow.get(c) ?? ''),
+      checkRows: kind !== 'DELETE',
+      casts,
+    });
+    const newJson = jsonRow(newSlots, auth.values);
+    const identityJson = jsonRow(identitySlots, auth.values);
+
+    const deliveries: Delivery[] = [];
+    for (const [role, roleEntries] of groupByRole(entries)) {
+      if (kind !== 'DELETE' && !auth.pkOk[role]) {
+        deliveries.push({
+          entries: roleEntries,
+          role,
+          claimsKey: roleEntries[0]?.claimsKey ?? '',
+          data: errorPayload(kind, relation.schema, relation.table, 'Error 401: Unauthorized'),
+        });
+        continue;
+      }
+      const visible = passing.filter(
+        (e) => e.role === role && auth.visible[claimsIndex.get(e.claimsKey) as number] === true,
+      );
+      const bySelect = new Map<string, Entry[]>();
+      for (const e of visible) {
+        const k = e.selected ? JSON.stringify([...e.selected].sort()) : '*';
+        bySelect.set(k, [...(bySelect.get(k) ?? []), e]);
+      }
+      for (const list of bySelect.values()) {
+        const first = list[0] as Entry;
+        deliveries.push({
+          entries: list,
+          role,
+          claimsKey: first.claimsKey,
+          data: buildPayload({
+            kind,
+            schema: relation.schema,
+            table: relation.table,
+            meta,
+            commitTimestamp: change.commitTimestamp,
+            newRow: newJson,
+            identityRow: identityJson,
+            rls: auth.rls,
+            privileges: auth.privileges[role] ?? [],
+            selected: first.selected,
+          }),
+        });
+      }
+    }
+    return deliveries;
+  }
+
+  private async filter(entries: Entry[], row: Row): Promise<Entry[]> {
+    const passing: Entry[] = [];
+    const pending: Entry[] = [];
+    for (const e of entries) {
+      const verdict = evaluateInNode(e.filters, row);
+      if (verdict === true) passing.push(e);
+      else if (verdict === undefined) pending.push(e);
+    }
+    if (!pending.length) return passing;
+    const sqlFilters: CompiledFilter[] = pending.flatMap((e) => e.filters.filter((f) => !f.evaluate));
+    this.metrics.filterQueries++;
+    const results = await evaluateInSql(this.pool, sqlFilters, row);
+    for (const e of pending) {
+      if (e.filters.every((f) => (f.evaluate ? true : results.get(f.key) === true))) passing.push(e);
+    }
+    return passing;
+  }
+}
+
+function groupByRole(entries: Entry[]): [string, Entry[]][] {
+  const map = new Map<string, Entry[]>();
+  for (const e of entries) map.set(e.role, [...(map.get(e.role) ?? []), e]);
+  return [...map];
+}
+
+/** Column name → text value of a tuple; unchanged TOAST values are left out. */
+function textRow(relation: Relation, tuple: Tuple | null): Row {
+  const row: Row = new Map();
+  if (!tuple) return row;
+  relation.columns.forEach((c, i) => {
+    const cell = tuple[i];
+    if (cell === undefined || cell === UNCHANGED_TOAST) return;
+    row.set(c.name, cell);
+  });
+  return row;
+}
+
+/**
+ * wal2json's `identity`: the full old row under REPLICA IDENTITY FULL, else the key columns, taken
+ * from the new row when an UPDATE left the key unchanged (pgoutput then sends no old tuple).
+ */
+function identityRow(change: Change, newRow: Row): Row {
+  const { relation } = change;
+  if (change.oldTuple) {
+    const full = textRow(relation, change.oldTuple);
+    if (!change.oldIsKeyOnly) return full;
+    return new Map([...full].filter(([name]) => relation.columns.some((c) => c.name === name && c.isKey)));
+  }
+  const row: Row = new Map();
+  for (const c of relation.columns)
+    if (c.isKey && newRow.has(c.name)) row.set(c.name, newRow.get(c.name) ?? null);
+  return row;
+}
+
+/** Which values to cast in SQL: non-NULL cells of known columns; slot = index into the cast list. */
+function castsFor(
+  meta: TableMeta,
+  newRow: Row,
+  identity: Row,
+): { casts: CastRequest[]; newSlots: Map<string, number | null>; identitySlots: Map<string, number | null> } {
+  const casts: CastRequest[] = [];
+  const types = new Map(meta.columns.map((c) => [c.name, c.regtype]));
+  const slots = (row: Row) => {
+    const out = new Map<string, number | null>();
+    for (const [name, value] of row) {
+      const type = types.get(name);
+      if (type === undefined) continue;
+      if (value === null) out.set(name, null);
+      else {
+        out.set(name, casts.length);
+        casts.push({ type, value });
+      }
+    }
+    return out;
+  };
+  return { casts, newSlots: slots(newRow), identitySlots: slots(identity) };
+}
+
+function jsonRow(slots: Map<string, number | null>, values: unknown[]): JsonRow {
+  const row: JsonRow = new Map();
+  for (const [name, slot] of slots) row.set(name, slot === null ? null : values[slot]);
+  return row;
+}

@@ -1,0 +1,178 @@
+-- Helpers of the embedded postgres_changes engine (stack/realtime/changes). They mirror the hosted
+-- "walrus" checks (supabase/realtime subscription_check_filters.sql and apply_rls.sql) so a
+-- subscription is refused, and a change authorized, by the same Postgres rules and messages.
+-- Idempotent: run at bootstrap and again, under an advisory lock, when an engine starts.
+
+create schema if not exists realtime;
+
+-- Validate one subscription against one published table, as the hosted BEFORE INSERT trigger on
+-- realtime.subscription does: the exceptions raised here are the ones the client sees in the
+-- "An exception happened" system message. Returns, per filter, what the engine needs to evaluate it:
+-- the column type, whether its collation is deterministic, and the canonical text of the value.
+create or replace function realtime.rtm_check_subscription(
+  entity regclass,
+  claims_role text,
+  filter_cols text[],
+  filter_ops text[],
+  filter_vals text[],
+  selected text[]
+) returns jsonb
+language plpgsql
+as $$
+declare
+  col_names text[] = coalesce(
+    (select array_agg(a.attname order by a.attnum)
+       from pg_catalog.pg_attribute a
+      where a.attrelid = entity
+        and a.attnum > 0
+        and not a.attisdropped
+        and pg_catalog.has_column_privilege(claims_role, a.attrelid, a.attnum, 'SELECT')),
+    '{}'::text[]);
+  i int;
+  col_type regtype;
+  col_typname text;
+  deterministic boolean;
+  in_val jsonb;
+  canon jsonb;
+  result jsonb = '[]'::jsonb;
+  selected_col text;
+begin
+  for i in 1 .. coalesce(array_length(filter_cols, 1), 0) loop
+    if not filter_cols[i] = any(col_names) then
+      raise exception 'invalid column for filter %', filter_cols[i];
+    end if;
+    select a.atttypid::regtype, t.typname, coalesce(c.collisdeterministic, true)
+      into col_type, col_typname, deterministic
+      from pg_catalog.pg_attribute a
+      join pg_catalog.pg_type t on t.oid = a.atttypid
+      left join pg_catalog.pg_collation c on c.oid = a.attcollation
+     where a.attrelid = entity and a.attname = filter_cols[i];
+    if col_type is null then
+      raise exception 'failed to lookup type for column %', filter_cols[i];
+    end if;
+    canon = null;
+    if filter_ops[i] = 'in' then
+      if col_type::text = 'bytea' then
+        in_val = to_jsonb(filter_vals[i]);
+      else
+        execute format('select to_jsonb(%L::%s[])', filter_vals[i], col_type::text) into in_val;
+      end if;
+      if coalesce(jsonb_array_length(in_val), 0) > 100 then
+        raise exception 'too many values for `in` filter. Maximum 100';
+      end if;
+      execute format('select to_jsonb(array(select x::text from unnest(%L::%s[]) x))', filter_vals[i], col_type::text)
+        into canon;
+    elsif filter_ops[i] = 'is' then
+      if filter_vals[i] not in ('null', 'true', 'false', 'unknown') then
+        raise exception 'invalid value for is filter: must be null, true, false, or unknown';
+      end if;
+      if filter_vals[i] <> 'null' and col_type <> 'boolean'::regtype then
+        raise exception 'is % filter requires a boolean column, got %', filter_vals[i], col_type::text;
+      end if;
+    elsif filter_ops[i] in ('like', 'ilike') then
+      if not exists (select 1 from pg_catalog.pg_operator where oprname = '~~' and oprleft = col_type) then
+        raise exception 'operator % requires a text-compatible column type, got %', filter_ops[i], col_type::text;
+      end if;
+    elsif filter_ops[i] in ('match', 'imatch') then
+      if not exists (
+        select 1 from pg_catalog.pg_operator
+         where oprname = case when filter_ops[i] = 'imatch' then '~*' else '~' end
+           and oprleft = col_type and oprright = col_type and oprresult = 'boolean'::regtype
+      ) then
+        raise exception 'operator % requires a text-compatible column type, got %', filter_ops[i], col_type::text;
+      end if;
+      begin
+        perform '' ~ filter_vals[i];
+      exception when others then
+        raise exception 'invalid regular expression for % filter: %', filter_ops[i], sqlerrm;
+      end;
+    else
+      -- eq/neq/lt/lte/gt/gte/isdistinct: the value must cast to the column type.
+      if col_type::text = 'bytea' then
+        canon = to_jsonb(filter_vals[i]);
+      else
+        execute format('select to_jsonb((%L::%s)::text)', filter_vals[i], col_type::text) into canon;
+      end if;
+    end if;
+    result = result || jsonb_build_array(jsonb_build_object(
+      'type', col_type::text, 'typname', col_typname, 'deterministic', deterministic, 'canonical', canon));
+  end loop;
+
+  if selected is not null then
+    foreach selected_col in array selected loop
+      if not selected_col = any(col_names) then
+        raise exception 'invalid column for select %', selected_col;
+      end if;
+    end loop;
+  end if;
+  return result;
+end;
+$$;
+
+-- Authorize one change for every distinct claims set among its matching subscribers, in one round
+-- trip. Mirrors apply_rls: column privileges per role (`roles` also covers subscribers whose filters
+-- did not match, for the hosted 401 error event); for RLS tables and non-DELETE actions, the row
+-- is visible iff `select exists(... where <pk> = <values>)` is true as that role with
+-- request.jwt.claims set. Claims whose role cannot SELECT the whole primary key are not checked
+-- (the engine sends them the hosted 401 error event instead).
+create or replace function realtime.rtm_authorize(
+  entity regclass,
+  col_names text[],
+  roles text[],
+  pk_names text[],
+  pk_types text[],
+  pk_vals text[],
+  check_rows boolean,
+  claims jsonb
+) returns jsonb
+language plpgsql
+as $$
+declare
+  rls boolean = (select relrowsecurity from pg_catalog.pg_class where oid = entity);
+  privileges jsonb = '{}'::jsonb;
+  pk_ok jsonb = '{}'::jsonb;
+  visible jsonb = '[]'::jsonb;
+  working_role text;
+  c jsonb;
+  ok boolean;
+  stmt text;
+begin
+  perform set_config('role', null, true);
+  foreach working_role in array roles loop
+    privileges = privileges || jsonb_build_object(working_role, (
+      select coalesce(jsonb_agg(pg_catalog.has_column_privilege(working_role, entity, n, 'SELECT') order by o), '[]')
+        from unnest(col_names) with ordinality u(n, o)));
+    pk_ok = pk_ok || jsonb_build_object(working_role, (
+      select coalesce(bool_and(pg_catalog.has_column_privilege(working_role, entity, n, 'SELECT')), false)
+        from unnest(pk_names) n));
+  end loop;
+
+  if check_rows and rls and coalesce(array_length(pk_names, 1), 0) > 0 then
+    stmt = format('select exists(select 1 from %s where %s)', entity, (
+      select string_agg(format('%I = %L::%s', n, v, t), ' and ')
+        from unnest(pk_names, pk_vals, pk_types) u(n, v, t)));
+    if exists (select 1 from pg_catalog.pg_prepared_statements where name = 'rtm_rls_stmt') then
+      deallocate rtm_rls_stmt;
+    end if;
+    execute 'prepare rtm_rls_stmt as ' || stmt;
+    for c in select value from jsonb_array_elements(claims) loop
+      if (pk_ok ->> (c ->> 'role'))::boolean then
+        perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c::text, true);
+        execute 'execute rtm_rls_stmt' into ok;
+        perform set_config('role', null, true);
+      else
+        ok = false;
+      end if;
+      visible = visible || to_jsonb(coalesce(ok, false));
+    end loop;
+    deallocate rtm_rls_stmt;
+  else
+    select coalesce(jsonb_agg(true), '[]'::jsonb) into visible from jsonb_array_elements(claims);
+  end if;
+  perform set_config('role', null, true);
+  return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok, 'visible', visible);
+end;
+$$;
+
+-- Lets an engine tell whether this file's current version is installed.
+create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 1 $$;

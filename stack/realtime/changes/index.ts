@@ -1,0 +1,191 @@
+/**
+ * The postgres_changes engine of one project: a pgoutput stream from a temporary logical slot,
+ * subscriptions validated as hosted Realtime validates them, and per-change authorization as the
+ * hosted "walrus" pipeline does it (PROTOCOL.md §2.6–2.9, §2.15).
+ */
+import pg from 'pg';
+import type { ProjectContext } from '../../context.ts';
+import type { ChangesEngine, ChangesSubscription, SubscribeResult } from '../changes-api.ts';
+import { Catalog } from './catalog.ts';
+import { type Change, type ChangesMetrics, Dispatcher } from './dispatch.ts';
+import type { FilterCheck } from './filters.ts';
+import { compileFilter } from './filters.ts';
+import { ensureFunctions } from './install.ts';
+import { describeParams, type ParsedParams, parseSubscriptionParams } from './params.ts';
+import { commitTimestamp, type PgOutputMessage, type Relation } from './pgoutput.ts';
+import { type Entry, Registry, stableClaimsKey } from './registry.ts';
+import { dropStaleSlots, startReplication } from './replication.ts';
+import { postgrexMessage } from './sqlstate.ts';
+
+export type { ChangesMetrics } from './dispatch.ts';
+
+const engines = new WeakMap<ChangesEngine, Dispatcher>();
+
+/** Counters of an engine made by `createChangesEngine` (tests and the benchmark read them). */
+export function changesMetrics(engine: ChangesEngine): ChangesMetrics {
+  const dispatcher = engines.get(engine);
+  if (!dispatcher) throw new Error('changesMetrics() needs an engine returned by createChangesEngine()');
+  return { ...dispatcher.metrics };
+}
+
+/** Resolves once everything decoded so far has been delivered (tests use it as a barrier). */
+export function drainChanges(engine: ChangesEngine): Promise<void> {
+  return engines.get(engine)?.drain() ?? Promise.resolve();
+}
+
+export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesEngine> {
+  const log = ctx.log.child('changes');
+  const pool = ctx.db.admin;
+  await ensureFunctions(pool);
+  await dropStaleSlots(pool, log);
+
+  const catalog = new Catalog(pool);
+  const registry = new Registry();
+  const dispatcher = new Dispatcher(pool, catalog, registry, log);
+  const relations = new Map<number, Relation>();
+  let commitTs = '';
+  let fatal: Error | undefined;
+
+  const onMessage = (m: PgOutputMessage) => {
+    switch (m.tag) {
+      case 'begin':
+        // Changes arrive only after their commit, so the begin message already has its timestamp.
+        commitTs = commitTimestamp(m.commitTimeMicros);
+        return;
+      case 'relation':
+        relations.set(m.relation.oid, m.relation);
+        catalog.invalidate(m.relation.oid);
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const relation = relations.get(m.relationOid);
+        if (!relation) {
+          log.error('change for a relation never described by the stream; skipped', { oid: m.relationOid });
+          return;
+        }
+        const change: Change = {
+          kind: m.tag === 'insert' ? 'INSERT' : m.tag === 'update' ? 'UPDATE' : 'DELETE',
+          relation,
+          newTuple: m.tag === 'delete' ? null : m.newTuple,
+          oldTuple: m.tag === 'insert' ? null : m.oldTuple,
+          oldIsKeyOnly: m.tag === 'insert' ? false : m.oldIsKeyOnly,
+          commitTimestamp: commitTs,
+        };
+        dispatcher.handle(change);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+
+  const stream = await startReplication(
+    {
+      host: ctx.db.host,
+      port: ctx.db.port,
+      database: ctx.db.database,
+      user: 'postgres',
+      password: 'postgres',
+    },
+    onMessage,
+    (error) => {
+      fatal = error;
+      log.error('replication stream failed; postgres_changes stops until the project restarts', {
+        error: error.message,
+      });
+    },
+    log,
+  );
+
+  const engine: ChangesEngine = {
+    async subscribe(sub: ChangesSubscription): Promise<SubscribeResult> {
+      if (fatal) {
+        throw new Error(
+          `postgres_changes is unavailable for project ${ctx.config.name}: ${fatal.message}. Restart the stack.`,
+          { cause: fatal },
+        );
+      }
+      // Parse every binding first, as hosted does before touching the database.
+      const parsed: { id: number; params: ParsedParams }[] = [];
+      for (const b of sub.bindings) {
+        const result = parseSubscriptionParams(b.params);
+        if (!result.ok) return { ok: false, message: result.message };
+        parsed.push({ id: b.id, params: result.params });
+      }
+      const role = String(sub.claims.role);
+      const claimsKey = stableClaimsKey(sub.claims);
+      const entries: { oid: number; entry: Entry }[] = [];
+      for (const { id, params } of parsed) {
+        const tables = await catalog.published(params.schema, params.table);
+        if (!tables.length) {
+          return {
+            ok: false,
+            message: `Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [${describeParams(params)}]`,
+          };
+        }
+        for (const t of tables) {
+          catalog.invalidate(t.oid);
+          let checks: FilterCheck[];
+          try {
+            checks = await checkSubscription(pool, t.oid, role, params);
+          } catch (error) {
+            if (!(error instanceof pg.DatabaseError)) throw error;
+            return {
+              ok: false,
+              message: `Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [${describeParams(params)}]. Exception: ${postgrexMessage(error)}`,
+            };
+          }
+          entries.push({
+            oid: t.oid,
+            entry: {
+              sub,
+              bindingId: id,
+              action: params.action,
+              filters: params.filters.map((f, i) => compileFilter(f, checks[i] as FilterCheck)),
+              selected: params.selected,
+              role,
+              claimsKey,
+            },
+          });
+        }
+      }
+      // Registered synchronously: every change decoded from now on sees this subscription.
+      registry.replace(sub.key, entries);
+      log.debug('subscribed', { key: sub.key, role, tables: [...new Set(entries.map((e) => e.oid))].length });
+      return { ok: true };
+    },
+
+    unsubscribe(key: string): void {
+      registry.remove(key);
+    },
+
+    async stop(): Promise<void> {
+      registry.clear();
+      await stream.stop();
+      await dispatcher.drain();
+    },
+  };
+  engines.set(engine, dispatcher);
+  return engine;
+}
+
+async function checkSubscription(
+  pool: pg.Pool,
+  oid: number,
+  role: string,
+  params: ParsedParams,
+): Promise<FilterCheck[]> {
+  const { rows } = await pool.query<{ r: FilterCheck[] }>(
+    'select realtime.rtm_check_subscription($1::oid::regclass, $2, $3, $4, $5, $6) as r',
+    [
+      oid,
+      role,
+      params.filters.map((f) => f.column),
+      params.filters.map((f) => f.op),
+      params.filters.map((f) => f.value),
+      params.selected,
+    ],
+  );
+  return rows[0]?.r ?? [];
+}
