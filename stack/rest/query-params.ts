@@ -40,7 +40,7 @@ export function parseQuery(params: URLSearchParams, rangeHeader: string | undefi
     else if (key === 'columns') query.columns = parseColumnList(value, 'columns parameter');
     else if (key === 'on_conflict') query.onConflict = parseColumnList(value, 'on_conflict parameter');
     else if (RESERVED.has(key)) continue;
-    else if (/\.(order|limit|offset|and|or)$/.test(key) || isEmbeddedPath(key)) {
+    else if (/^[\p{L}\p{N}_$ -]+\.(order|limit|offset|and|or)$/u.test(key)) {
       const resource = key.split('.')[0] ?? key;
       throw pgrstError(
         400,
@@ -53,12 +53,6 @@ export function parseQuery(params: URLSearchParams, rangeHeader: string | undefi
   }
   applyRange(query, params.get('limit'), params.get('offset'), rangeHeader);
   return query;
-}
-
-/** `a.b=eq.1` filters the embedded resource `a`; a plain column (even `a->b.c`) has no dot before `->`. */
-function isEmbeddedPath(key: string): boolean {
-  const head = key.split('->')[0] ?? key;
-  return head.includes('.') && !head.startsWith('"');
 }
 
 /** Non-integers are ignored as PostgREST's `readMaybe` ignores them; negatives are its 416. */

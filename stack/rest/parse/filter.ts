@@ -1,3 +1,4 @@
+import { pgrstError } from '../errors.ts';
 import { Cursor, quotedValue } from './cursor.ts';
 import { type Field, field } from './field.ts';
 
@@ -122,7 +123,17 @@ function operation(c: Cursor, value: ValueParser): Operation {
 export function parseFilter(key: string, value: string): Filter {
   const kc = new Cursor(key, 'tree path');
   const f = field(kc);
-  if (!kc.done) throw kc.fail('"->", "->>" or end of input');
+  if (kc.peek() === '.' && f.json.length === 0) {
+    // `rel.col=…` filters an embedded resource (PostgREST's embed path), which is never selected here.
+    throw pgrstError(
+      400,
+      'PGRST108',
+      `'${f.name}' is not an embedded resource in this request`,
+      null,
+      `Verify that '${f.name}' is included in the 'select' query parameter.`,
+    );
+  }
+  if (!kc.done) throw kc.fail('"->", "->>", delimiter (.) or end of input');
   const vc = new Cursor(value, 'filter');
   const expr = opExpr(vc, restOfInput);
   if (!vc.done) throw vc.fail('end of input');
