@@ -483,6 +483,41 @@ describe('refresh tokens', () => {
     expectApiError(after.error, 400, 'refresh_token_already_used');
   });
 
+  it('lets concurrent refreshes with one token (several tabs) converge on the same new token', async () => {
+    const { email } = await createUser('concurrent');
+    const { session } = await signIn(email);
+    const results = await Promise.all(
+      [1, 2, 3].map(() => client(stack).auth.refreshSession({ refresh_token: session.refresh_token })),
+    );
+    for (const r of results) expect(r.error).toBeNull();
+    const tokens = new Set(results.map((r) => r.data.session?.refresh_token));
+    expect(tokens.size).toBe(1);
+    expect(tokens.has(session.refresh_token)).toBe(false);
+  });
+
+  it('die with their user: a deleted user cannot refresh, a banned one is refused by name', async () => {
+    const deleted = await createUser('deleted');
+    const d = await signIn(deleted.email);
+    await admin().auth.admin.deleteUser(deleted.user!.id);
+    const gone = await client(stack).auth.refreshSession({ refresh_token: d.session.refresh_token });
+    expectApiError(gone.error, 400, 'refresh_token_not_found');
+    expect(await rawUser(d.session.access_token)).toEqual({
+      status: 403,
+      body: { code: 'user_not_found', message: 'User from sub claim in JWT does not exist' },
+    });
+
+    const banned = await createUser('banned-later');
+    const b = await signIn(banned.email);
+    await admin().auth.admin.updateUserById(banned.user!.id, { ban_duration: '1h' });
+    const refused = await client(stack).auth.refreshSession({ refresh_token: b.session.refresh_token });
+    expectApiError(refused.error, 400, 'user_banned');
+    expect(refused.error?.message).toBe('Invalid Refresh Token: User Banned');
+    expect(await rawUser(b.session.access_token)).toEqual({
+      status: 403,
+      body: { code: 'user_banned', message: 'User is banned' },
+    });
+  });
+
   it('answers unknown and malformed tokens as GoTrue does', async () => {
     const unknown = await client(stack).auth.refreshSession({ refresh_token: 'abcdefghijkl' });
     expectApiError(unknown.error, 400, 'refresh_token_not_found');

@@ -72,6 +72,8 @@ export function authService(ctx: ProjectContext): Service {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname.slice(PREFIX.length) || '/';
     const matches = endpoints.filter((e) => e.path.test(path));
+    // Kong's key check comes before GoTrue's router: an unknown path without a key is still a 401.
+    if (!matches.some((e) => e.open)) gatewayCredentials(req, url, ctx.keys);
     if (matches.length === 0) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;
@@ -89,7 +91,6 @@ export function authService(ctx: ProjectContext): Service {
       );
     }
     try {
-      if (!endpoint.open) gatewayCredentials(req, url, ctx.keys);
       const param = decodeURIComponent(endpoint.path.exec(path)?.[1] ?? '');
       const body = await endpoint.handle(req, res, url, param);
       if (endpoint.status === 204) res.writeHead(204).end();
