@@ -1,4 +1,10 @@
+import type { AddressInfo } from 'node:net';
+import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import ws from 'ws';
+import { createApiServer } from '../../stack/http/server.ts';
+import { listen } from '../../stack/project.ts';
+import { restService } from '../../stack/rest/index.ts';
 import { type RestWorld, startRestWorld } from './rest-support.ts';
 
 /**
@@ -536,6 +542,54 @@ describe('schema cache and profiles', () => {
       hint: 'Only the following schemas are exposed: public',
       message: 'Invalid schema: auth',
     });
+  });
+});
+
+describe('several exposed schemas', () => {
+  it('serves the schema named by Accept-Profile / Content-Profile and echoes it', async () => {
+    await w.sql(`create schema rest_api;
+      grant usage on schema rest_api to anon, authenticated, service_role;
+      create table rest_api.things (id int primary key, name text);
+      grant all on rest_api.things to anon, authenticated, service_role;
+      insert into rest_api.things values (1, 'in rest_api');`);
+    const service = restService(w.stack.local.ctx, { schemas: ['public', 'rest_api'] });
+    const server = createApiServer({ routes: service.routes });
+    await listen(server, 0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const db = createClient(url, w.stack.local.config.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false },
+        db: { schema: 'rest_api' },
+        realtime: { transport: ws as never },
+      });
+      expect(await db.from('things').select('*')).toMatchObject({
+        error: null,
+        data: [{ id: 1, name: 'in rest_api' }],
+      });
+      const ins = await db.from('things').insert({ id: 2, name: 'two' }).select('name');
+      expect(ins).toMatchObject({ status: 201, data: [{ name: 'two' }] });
+      const raw = await fetch(`${url}/rest/v1/things?select=id`, {
+        headers: { apikey: w.stack.local.config.serviceRoleKey, 'Accept-Profile': 'rest_api' },
+      });
+      expect(raw.headers.get('content-profile')).toBe('rest_api');
+      const publicDefault = await fetch(`${url}/rest/v1/rest_items?select=id&limit=0`, {
+        headers: { apikey: w.stack.local.config.serviceRoleKey },
+      });
+      expect(publicDefault.status).toBe(200);
+      const other = await fetch(`${url}/rest/v1/things`, {
+        headers: { apikey: w.stack.local.config.serviceRoleKey, 'Accept-Profile': 'auth' },
+      });
+      expect(other.status).toBe(406);
+      expect(await other.json()).toEqual({
+        code: 'PGRST106',
+        details: null,
+        hint: 'Only the following schemas are exposed: public, rest_api',
+        message: 'Invalid schema: auth',
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 

@@ -16,7 +16,6 @@ export interface Table {
   name: string;
   columns: Map<string, Column>;
   primaryKey: string[];
-  insertable: boolean;
 }
 
 export interface RoutineParam {
@@ -41,7 +40,6 @@ export interface Routine {
 // identity columns are not in pg_attrdef; `missing=default` needs them, so they are derived here.
 const TABLES_SQL = `
 select n.nspname as schema, c.relname as name,
-  c.relkind in ('r', 'p', 'f') or pg_relation_is_updatable(c.oid, true) & 8 = 8 as insertable,
   coalesce((
     select json_agg(json_build_object(
       'name', a.attname,
@@ -90,7 +88,6 @@ where n.nspname = any($1) and p.prokind = 'f'`;
 interface TableRow {
   schema: string;
   name: string;
-  insertable: boolean;
   columns: { name: string; type: string; default: string | null; generated: boolean }[];
   primary_key: string[];
 }
@@ -178,7 +175,6 @@ export class SchemaCache {
       nextTables.set(`${row.schema}.${row.name}`, {
         schema: row.schema,
         name: row.name,
-        insertable: row.insertable,
         primaryKey: row.primary_key,
         columns: new Map(
           row.columns.map((c) => [

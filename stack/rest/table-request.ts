@@ -104,8 +104,8 @@ export async function handleTable(r: TableRequest): Promise<void> {
     const lower = query.offset;
     const upper = lower + rows - 1;
     headers['Content-Range'] = contentRange(lower, upper, total);
-    headers['Content-Location'] = `/${r.tableName}${r.url.search}`;
-    if (total !== undefined && lower > total && total > 0) {
+    headers['Content-Location'] = contentLocation(r.tableName, r.url.searchParams);
+    if (total !== undefined && lower > total) {
       throw pgrstError(
         416,
         'PGRST103',
@@ -211,4 +211,11 @@ async function execute(
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** PostgREST's `Content-Location`: the table and its query string sorted by key (minus the gateway's apikey). */
+function contentLocation(table: string, params: URLSearchParams): string {
+  const pairs = [...params].filter(([k]) => k !== 'apikey').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const query = new URLSearchParams(pairs).toString();
+  return `/${encodeURIComponent(table)}${query ? `?${query}` : ''}`;
 }
