@@ -609,6 +609,16 @@ describe('gateway keys and error shapes', () => {
     expect(settings).toHaveProperty('disable_signup');
   });
 
+  it('refuses sign-up as a GoTrue with signups disabled does', async () => {
+    const { data, error } = await client(stack).auth.signUp({
+      email: uniqueEmail('signup'),
+      password: PASSWORD,
+    });
+    expectApiError(error, 422, 'signup_disabled');
+    expect(error?.message).toBe('Signups not allowed for this instance');
+    expect(data.user).toBeNull();
+  });
+
   it('rejects unsupported grants', async () => {
     const res = await fetch(`${apiUrl(stack)}/auth/v1/token?grant_type=magic`, {
       method: 'POST',

@@ -71,7 +71,14 @@ export async function runAccessTokenHook(
     await client.query('set local statement_timeout to default');
     await client.query('set local search_path to default');
   } catch (cause) {
-    throw internal(`Error running hook URI: ${hook.uri}`, cause);
+    // The wire answer is GoTrue's; the cause (logged) says what Postgres refused and what to check.
+    const detail = new Error(
+      `Postgres failed ${hook.functionName}(jsonb) as supabase_auth_admin: ${(cause as Error).message}. ` +
+        'Check that the function exists with a single jsonb argument and that a migration grants execute on it ' +
+        'to supabase_auth_admin (and usage on its schema and whatever it reads).',
+      { cause },
+    );
+    throw internal(`Error running hook URI: ${hook.uri}`, detail);
   }
   if (typeof output === 'string') {
     // A hook declared `returns json`/`text` arrives as text.

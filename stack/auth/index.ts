@@ -4,7 +4,7 @@ import { gatewayCredentials } from '../http/gateway.ts';
 import { HttpError, sendJson } from '../http/server.ts';
 import type { Service } from '../services.ts';
 import { createUser, deleteUserById, getUserById, listUsers, updateUserById } from './admin.ts';
-import { AuthError, sendAuthError } from './errors.ts';
+import { AuthError, sendAuthError, unprocessable } from './errors.ts';
 import { type AccessTokenHook, parseHookUri } from './hook.ts';
 import { health, settings } from './meta.ts';
 import { tokenGrant } from './token-grant.ts';
@@ -46,6 +46,14 @@ export function authService(ctx: ProjectContext): Service {
       open: true,
     },
     { method: 'GET', path: /^\/settings\/?$/, handle: async () => settings() },
+    {
+      method: 'POST',
+      path: /^\/signup\/?$/,
+      // Users come from seeds and the admin API only; /settings says so (disable_signup).
+      handle: async () => {
+        throw unprocessable('signup_disabled', 'Signups not allowed for this instance');
+      },
+    },
     { method: 'POST', path: /^\/token\/?$/, handle: (req, _res, url) => tokenGrant(ctx, hook, req, url) },
     { method: 'GET', path: /^\/user\/?$/, handle: (req, _res, url) => getUser(ctx, req, url) },
     { method: 'PUT', path: /^\/user\/?$/, handle: (req, _res, url) => updateUser(ctx, req, url) },
