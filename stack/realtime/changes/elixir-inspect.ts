@@ -56,7 +56,11 @@ function renderItem(item: unknown, indent: number): string {
   return render(item, indent);
 }
 
-/** One line when it fits in 80 columns, otherwise one element per line (Inspect.Algebra's break). */
+/**
+ * One line when it fits in 80 columns (exact), otherwise one element per line. The multi-line form
+ * only approximates Inspect.Algebra (tuples break `:flex`, filling lines); it is reached only by
+ * filters longer than a line, e.g. an `in` list near the 100-value limit.
+ */
 function group(open: string, close: string, items: unknown[], indent: number): string {
   if (items.length === 0) return `${open}${close}`;
   const flat = `${open}${items.map((i) => renderItem(i, indent + 2)).join(', ')}${close}`;
