@@ -65,7 +65,16 @@ describe.each(['2.0.0', '1.0.0'] as const)('vsn %s', (vsn) => {
       first<SystemMessage>((cb) => {
         listeners.push(cb);
       }, match);
-    return { channel, system, nextSystem };
+    /** Resolves once `n` system messages matching `match` have arrived. */
+    const nSystems = (match: (m: SystemMessage) => boolean, n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (system.filter(match).length >= n) resolve();
+        };
+        listeners.push(check);
+        check();
+      });
+    return { channel, system, nextSystem, nSystems };
   }
 
   const refusals: [string, () => Promise<string>, RegExp | string][] = [
@@ -101,9 +110,8 @@ describe.each(['2.0.0', '1.0.0'] as const)('vsn %s', (vsn) => {
     const { channel } = channelWithSystem(sb, 'refused');
     const result = await subscribe(channel);
     expect(result.status).toBe('CHANNEL_ERROR');
-    expect(result.err?.message).toMatch(
-      typeof reason === 'string' ? new RegExp(`^${escape(reason)}$`) : reason,
-    );
+    if (typeof reason === 'string') expect(result.err?.message).toBe(reason);
+    else expect(result.err?.message).toMatch(reason);
   });
 
   it('falls back to the socket apikey when the join carries an sb_ key', async () => {
@@ -128,22 +136,13 @@ describe.each(['2.0.0', '1.0.0'] as const)('vsn %s', (vsn) => {
 
   it('access_token refresh keeps the channel and re-subscribes postgres_changes', async () => {
     const { sb, token } = await withToken(await sign(userClaims()));
-    const { channel, system, nextSystem } = channelWithSystem(sb, 'refresh');
+    const { channel, nextSystem, nSystems } = channelWithSystem(sb, 'refresh');
     const states = statuses(channel);
     await states.until('SUBSCRIBED');
     await nextSystem((m) => m.message === 'Subscribed to PostgreSQL');
     token.value = await sign(userClaims({ exp: nowS() + 7200 }));
     await sb.realtime.setAuth();
-    await first<SystemMessage>(
-      (cb) => {
-        const poll = () => {
-          if (system.filter((m) => m.message === 'Subscribed to PostgreSQL').length >= 2) cb(system.at(-1)!);
-        };
-        channel.on('system', {}, poll);
-        poll();
-      },
-      () => true,
-    );
+    await nSystems((m) => m.message === 'Subscribed to PostgreSQL', 2);
     expect(states.seen.map((s) => s.status)).toEqual(['SUBSCRIBED']);
     expect(channel.state).toBe('joined');
   });
@@ -175,7 +174,3 @@ describe.each(['2.0.0', '1.0.0'] as const)('vsn %s', (vsn) => {
     await states.until('CLOSED');
   }, 15_000);
 });
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
