@@ -456,6 +456,26 @@ describe('update, delete, upsert', () => {
     expect(left).toEqual([{ slug: 'gamma' }]);
   });
 
+  it('update and delete without any filter are refused as pg-safeupdate refuses them on Supabase', async () => {
+    const update = await w.alice.db.from('rest_items').update({ score: 0 });
+    expect(update.status).toBe(400);
+    expect(update.error).toEqual({
+      code: '21000',
+      details: null,
+      hint: null,
+      message: 'UPDATE requires a WHERE clause',
+    });
+    const del = await w.service.from('rest_items').delete();
+    expect(del.status).toBe(400);
+    expect(del.error).toEqual({
+      code: '21000',
+      details: null,
+      hint: null,
+      message: 'DELETE requires a WHERE clause',
+    });
+    expect(await w.sql('select count(*)::int as n from public.rest_items')).toEqual([{ n: 4 }]);
+  });
+
   it('upsert merges on on_conflict (200 when nothing was inserted, 201 otherwise)', async () => {
     const merged = await w.alice.db
       .from('rest_items')

