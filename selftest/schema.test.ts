@@ -210,8 +210,11 @@ class ChangeLog {
     for (const wake of this.waiters) wake();
   }
 
-  ids(type: 'INSERT' | 'UPDATE'): string[] {
-    return this.changes.filter((c) => c.eventType === type).map((c) => (c.new as TicketRow).id);
+  /** Ids of this type's changes to rows tagged `tag` (earlier tests' rows may still be streaming). */
+  ids(type: 'INSERT' | 'UPDATE', tag: string): string[] {
+    return this.changes
+      .filter((c) => c.eventType === type && String((c.new as TicketRow).title).startsWith(tag))
+      .map((c) => (c.new as TicketRow).id);
   }
 
   /** Resolve once `done()` holds; on timeout fail with everything received. */
@@ -278,10 +281,10 @@ describe('row level security through realtime postgres_changes', () => {
     for (const role of ROLES) {
       const log = logs.get(role)!;
       await log.until(`the barrier insert ${barrier!.id} for ${role}`, () =>
-        log.ids('INSERT').includes(barrier!.id),
+        log.ids('INSERT', tag).includes(barrier!.id),
       );
       const expected = inserted.filter((t) => visibleTo(role, t)).map((t) => t.id);
-      expect(log.ids('INSERT').sort(), `inserts delivered to ${role}`).toEqual(
+      expect(log.ids('INSERT', tag).sort(), `inserts delivered to ${role}`).toEqual(
         [...expected, barrier!.id].sort(),
       );
     }
@@ -298,9 +301,9 @@ describe('row level security through realtime postgres_changes', () => {
     expect(renamed.error).toBeNull();
     for (const role of ROLES) {
       const log = logs.get(role)!;
-      await log.until(`the barrier update for ${role}`, () => log.ids('UPDATE').includes(barrier!.id));
+      await log.until(`the barrier update for ${role}`, () => log.ids('UPDATE', tag).includes(barrier!.id));
       const expected = visibleTo(role, { ...moved, assigned_to: SEEDED.admin.id }) ? [moved.id] : [];
-      expect(log.ids('UPDATE').sort(), `updates delivered to ${role}`).toEqual(
+      expect(log.ids('UPDATE', tag).sort(), `updates delivered to ${role}`).toEqual(
         [...expected, barrier!.id].sort(),
       );
       const renamedRow = log.changes.find(
