@@ -50,6 +50,7 @@ export function localProjectConfig(overrides: Partial<ProjectConfig> = {}): Proj
     secretKey: DEMO.secretKey,
     jwtExpiry: 3600,
     issuer: `${publicUrl}/auth/v1`,
+    accessTokenHook: 'pg-functions://postgres/public/custom_access_token_hook',
     ...overrides,
   };
 }
