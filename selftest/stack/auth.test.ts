@@ -176,7 +176,10 @@ describe('admin users API', () => {
     expect(data.nextPage).toBe(2);
 
     const res = await fetch(`${apiUrl(stack)}/auth/v1/admin/users?per_page=2&page=1`, {
-      headers: { apikey: stack.local.config.serviceRoleKey },
+      headers: {
+        apikey: stack.local.config.serviceRoleKey,
+        authorization: `Bearer ${stack.local.config.serviceRoleKey}`,
+      },
     });
     expect(res.status).toBe(200);
     const pages = Math.ceil(Number(count) / 2);
@@ -223,7 +226,11 @@ describe('admin users API', () => {
 
   it('answers a malformed user id with 404 validation_failed', async () => {
     const res = await fetch(`${apiUrl(stack)}/auth/v1/admin/users/not-a-uuid`, {
-      headers: { apikey: stack.local.config.serviceRoleKey, 'x-supabase-api-version': '2024-01-01' },
+      headers: {
+        apikey: stack.local.config.serviceRoleKey,
+        authorization: `Bearer ${stack.local.config.serviceRoleKey}`,
+        'x-supabase-api-version': '2024-01-01',
+      },
     });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ code: 'validation_failed', message: 'user_id must be an UUID' });
@@ -395,6 +402,23 @@ describe('GET/PUT /user', () => {
     // The real token still works: the refusals above were about the tokens, not the user.
     const ok = await client(stack).auth.getUser(session.access_token);
     expect(ok.data.user?.id).toBe(user!.id);
+  });
+
+  it('refuses a request with no Bearer at all: 401 no_authorization', async () => {
+    const variants: Record<string, string>[] = [
+      { apikey: stack.local.config.anonKey },
+      { apikey: stack.local.config.anonKey, authorization: 'Basic dXNlcjpwYXNz' },
+    ];
+    for (const headers of variants) {
+      const res = await fetch(`${apiUrl(stack)}/auth/v1/user`, {
+        headers: { ...headers, 'x-supabase-api-version': '2024-01-01' },
+      });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({
+        code: 'no_authorization',
+        message: 'This endpoint requires a valid Bearer token',
+      });
+    }
   });
 
   it('refuses the anon key as a user token: 403 bad_jwt missing sub', async () => {

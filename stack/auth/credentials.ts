@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ProjectContext } from '../context.ts';
 import { gatewayCredentials } from '../http/gateway.ts';
 import { type Claims, JwtError } from '../jwt.ts';
+import { isOpaqueKey } from '../keys.ts';
 import { AuthError, forbidden } from './errors.ts';
 import { query } from './sql.ts';
 import { findUserById, isBanned, type User } from './users.ts';
@@ -16,7 +17,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function verifiedClaims(ctx: ProjectContext, req: IncomingMessage, url: URL): Promise<Claims> {
   // No API key at all is the gateway's own 401 (HttpError), never reaching GoTrue.
-  const { token } = gatewayCredentials(req, url, ctx.keys);
+  const { apiKey, token } = gatewayCredentials(req, url, ctx.keys);
+  // Kong forwards a legacy JWT apikey as a bare `Authorization: <jwt>` and a non-Bearer header as
+  // is; GoTrue's bearer regexp refuses both.
+  const header = req.headers.authorization;
+  if (
+    (header === undefined && !isOpaqueKey(apiKey)) ||
+    (header !== undefined && !/^Bearer\s+\S/i.test(header))
+  ) {
+    throw new AuthError(401, 'no_authorization', 'This endpoint requires a valid Bearer token');
+  }
   try {
     return await ctx.jwt.verify(token);
   } catch (cause) {
