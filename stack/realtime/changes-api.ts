@@ -8,10 +8,12 @@ import type { Claims } from '../jwt.ts';
 /** One `config.postgres_changes[]` entry exactly as the client sent it (PROTOCOL.md §2.5). */
 export interface PostgresChangesParams {
   event: string;
-  schema: string;
+  /** Absent when the client gave only a table (hosted then uses `public`). */
+  schema?: string;
   table?: string;
   filter?: string;
-  select?: string;
+  /** A list of column names; hosted refuses a string with a parse error. */
+  select?: string[] | string;
   [key: string]: unknown;
 }
 
@@ -20,7 +22,8 @@ export interface ChangeData {
   schema: string;
   table: string;
   type: 'INSERT' | 'UPDATE' | 'DELETE';
-  commit_timestamp: string;
+  /** null only on the hosted 400/401 error events, which carry no commit data. */
+  commit_timestamp: string | null;
   columns?: { name: string; type: string }[];
   record?: Record<string, unknown>;
   old_record?: Record<string, unknown> | null;
