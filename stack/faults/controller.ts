@@ -57,7 +57,7 @@ export class FaultController {
   }
 
   /** `target` is a cell (`agent-prod`) or, for env-wide faults, an env (`prod`) or any of its cells. */
-  set(target: string, fault: string, on: boolean): Promise<ActiveFault> {
+  async set(target: string, fault: string, on: boolean): Promise<ActiveFault> {
     const resolved = this.resolve(target, fault);
     return this.serially(async () => {
       const key = `${resolved.definition.name}@${resolved.target}`;
