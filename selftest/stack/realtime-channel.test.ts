@@ -141,10 +141,8 @@ describe('postgres_changes through the channel layer', () => {
     // Read per delivery: switching the fault off takes effect on the next change.
     delays.delete(slowOrigin);
     engine.emit({ ...change, record: { id: 2 } });
-    await slow.next(
-      (f: unknown) =>
-        v2('realtime:slow', 'postgres_changes')(f) && (f as never[])[4]['data']['record']['id'] === 2,
-    );
+    const recordId = (f: unknown) => ((f as unknown[])[4] as { data: ChangeData }).data.record?.['id'];
+    await slow.next((f: unknown) => v2('realtime:slow', 'postgres_changes')(f) && recordId(f) === 2);
     slow.close();
     fast.close();
   });
