@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type {
   FullConfig,
   FullResult,
@@ -7,13 +6,13 @@ import type {
   TestCase,
   TestResult,
 } from '@playwright/test/reporter';
-import { CELL_ATTACHMENT, type CellResult } from '../fixtures/evidence.ts';
 import { buildSummary } from './build-summary.ts';
+import { cellOf } from './cell-attachment.ts';
 import type { CellOutcome } from './cell-outcome.ts';
 import { gitSha } from './git-sha.ts';
 import { secretValues } from './known-secrets.ts';
 import { matrixProjects } from './matrix-projects.ts';
-import { firstLine, parseCell } from './read-json-report.ts';
+import { firstLine } from './read-json-report.ts';
 import { colorWanted, renderTable } from './terminal-table.ts';
 import { DEFAULT_REPORT_DIR, writeReport } from './write-report.ts';
 
@@ -85,12 +84,4 @@ export default class MatrixReporter implements Reporter {
     process.stdout.write(`\n${renderTable(summary, { color: colorWanted() })}`);
     process.stdout.write(`Matrix report: ${paths.join(', ')}\n`);
   }
-}
-
-function cellOf(result: TestResult): CellResult | null {
-  const found = [...result.attachments].reverse().find((a) => a.name === CELL_ATTACHMENT);
-  if (!found) return null;
-  if (found.body) return parseCell(found.body.toString('utf8'), CELL_ATTACHMENT);
-  if (found.path) return parseCell(readFileSync(found.path, 'utf8'), found.path);
-  return null;
 }
