@@ -37,8 +37,16 @@ async function call<T>(method: string, body: unknown, options: ControlClientOpti
   }
   const text = await response.text();
   if (!response.ok) {
+    // The endpoint answers {error, code}; show that, or the raw body if it is something else.
+    let answer = text;
+    try {
+      const body = JSON.parse(text) as { error?: unknown; code?: unknown };
+      if (typeof body.error === 'string') answer = `${String(body.code)}: ${body.error}`;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
     throw new Error(
-      `${method} ${url} answered ${response.status}: ${text}` +
+      `${method} ${url} answered ${response.status} ${answer}` +
         (response.status === 401
           ? ` (the token in ${path} is not this stack's; restart \`npm run stack\`)`
           : ''),
