@@ -22,6 +22,12 @@ export async function readParams(
   return parsed as Record<string, unknown>;
 }
 
+/** GoTrue's requestAud for non-admin callers: the X-JWT-AUD header, else the default audience. */
+export function requestAud(req: IncomingMessage): string {
+  const header = req.headers['x-jwt-aud'];
+  return (Array.isArray(header) ? header[0] : header) || 'authenticated';
+}
+
 /** A string field, or undefined when absent/null; any other type is GoTrue's bad_json. */
 export function stringParam(params: Record<string, unknown>, key: string): string | undefined {
   const value = params[key];

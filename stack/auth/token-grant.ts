@@ -3,7 +3,7 @@ import type { ProjectContext } from '../context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import type { AccessTokenHook } from './hook.ts';
 import { passwordMatches } from './passwords.ts';
-import { readParams, stringParam } from './request.ts';
+import { readParams, requestAud, stringParam } from './request.ts';
 import {
   activeRefreshToken,
   clientIp,
@@ -23,11 +23,6 @@ const INVALID_LOGIN = 'Invalid login credentials';
  * not the parent of the live one is refused at once (hosted and the CLI allow 10 s).
  */
 const REUSE_INTERVAL_SECONDS = 0;
-
-export function requestAud(req: IncomingMessage): string {
-  const header = req.headers['x-jwt-aud'];
-  return (Array.isArray(header) ? header[0] : header) || 'authenticated';
-}
 
 /** POST /token?grant_type=… (GoTrue internal/api/token.go). */
 export async function tokenGrant(
