@@ -7,7 +7,8 @@ import { HttpError } from '../http/server.ts';
  */
 export interface PgrstErrorBody {
   code: string;
-  details: string | null;
+  /** Text, or for an ambiguous embedding the list of candidate relationships. */
+  details: string | unknown[] | null;
   hint: string | null;
   message: string;
 }
@@ -30,7 +31,7 @@ export function pgrstError(
   status: number,
   code: string,
   message: string,
-  details: string | null = null,
+  details: string | unknown[] | null = null,
   hint: string | null = null,
   headers: Record<string, string> = {},
 ): PgrstError {

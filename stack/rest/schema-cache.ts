@@ -18,6 +18,21 @@ export interface Table {
   primaryKey: string[];
 }
 
+/**
+ * A foreign key seen from one end: many-to-one from the referencing table (embedding yields an
+ * object), one-to-many from the referenced table (embedding yields an array).
+ */
+export interface Relationship {
+  constraint: string;
+  cardinality: 'many-to-one' | 'one-to-many';
+  /** The table on the other end, as `schema.name`. */
+  target: { schema: string; name: string };
+  /** Columns of the constraint's own (referencing) table, in key order. */
+  fkColumns: string[];
+  /** Pairs to join on: a column of this end = a column of the target. */
+  join: { column: string; targetColumn: string }[];
+}
+
 export interface RoutineParam {
   name: string;
   type: string;
@@ -66,6 +81,18 @@ from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = any($1) and c.relkind in ('r', 'v', 'm', 'f', 'p')`;
 
+const FOREIGN_KEYS_SQL = `
+select c.conname as constraint, ns.nspname as schema, t.relname as table,
+  fns.nspname as foreign_schema, ft.relname as foreign_table,
+  (select json_agg(a.attname order by k.ord) from unnest(c.conkey) with ordinality k(attnum, ord)
+     join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum) as columns,
+  (select json_agg(a.attname order by k.ord) from unnest(c.confkey) with ordinality k(attnum, ord)
+     join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.attnum) as foreign_columns
+from pg_constraint c
+join pg_class t on t.oid = c.conrelid join pg_namespace ns on ns.oid = t.relnamespace
+join pg_class ft on ft.oid = c.confrelid join pg_namespace fns on fns.oid = ft.relnamespace
+where c.contype = 'f' and ns.nspname = any($1) and fns.nspname = any($1)`;
+
 const ROUTINES_SQL = `
 select n.nspname as schema, p.proname as name, p.proretset as returns_set,
   t.typtype = 'c' or t.typrelid <> 0 as returns_composite,
@@ -92,6 +119,16 @@ interface TableRow {
   primary_key: string[];
 }
 
+interface ForeignKeyRow {
+  constraint: string;
+  schema: string;
+  table: string;
+  foreign_schema: string;
+  foreign_table: string;
+  columns: string[];
+  foreign_columns: string[];
+}
+
 interface RoutineRow {
   schema: string;
   name: string;
@@ -110,6 +147,7 @@ interface RoutineRow {
 export class SchemaCache {
   private tables = new Map<string, Table>();
   private routines = new Map<string, Routine[]>();
+  private relationships = new Map<string, Relationship[]>();
   private loading: Promise<void> | undefined;
   private loaded = false;
 
@@ -145,6 +183,15 @@ export class SchemaCache {
     return table;
   }
 
+  /** The loaded entry for a table, without reloading (embedding resolves inside a built plan). */
+  peekTable(schema: string, name: string): Table | undefined {
+    return this.tables.get(`${schema}.${name}`);
+  }
+
+  relationshipsOf(table: Table): Relationship[] {
+    return this.relationships.get(`${table.schema}.${table.name}`) ?? [];
+  }
+
   async routine(schema: string, name: string): Promise<Routine[]> {
     const key = `${schema}.${name}`;
     if (!this.loaded || !this.routines.has(key)) await this.reload();
@@ -166,10 +213,34 @@ export class SchemaCache {
   }
 
   private async load(): Promise<void> {
-    const [tables, routines] = await Promise.all([
+    const [tables, routines, foreignKeys] = await Promise.all([
       this.admin.query<TableRow>(TABLES_SQL, [this.schemas]),
       this.admin.query<RoutineRow>(ROUTINES_SQL, [this.schemas]),
+      this.admin.query<ForeignKeyRow>(FOREIGN_KEYS_SQL, [this.schemas]),
     ]);
+    const nextRelationships = new Map<string, Relationship[]>();
+    const add = (key: string, rel: Relationship) => {
+      const list = nextRelationships.get(key) ?? [];
+      list.push(rel);
+      nextRelationships.set(key, list);
+    };
+    for (const fk of foreignKeys.rows) {
+      const pairs = fk.columns.map((column, i) => ({ column, foreign: fk.foreign_columns[i] ?? '' }));
+      add(`${fk.schema}.${fk.table}`, {
+        constraint: fk.constraint,
+        cardinality: 'many-to-one',
+        target: { schema: fk.foreign_schema, name: fk.foreign_table },
+        fkColumns: fk.columns,
+        join: pairs.map((p) => ({ column: p.column, targetColumn: p.foreign })),
+      });
+      add(`${fk.foreign_schema}.${fk.foreign_table}`, {
+        constraint: fk.constraint,
+        cardinality: 'one-to-many',
+        target: { schema: fk.schema, name: fk.table },
+        fkColumns: fk.columns,
+        join: pairs.map((p) => ({ column: p.foreign, targetColumn: p.column })),
+      });
+    }
     const nextTables = new Map<string, Table>();
     for (const row of tables.rows) {
       nextTables.set(`${row.schema}.${row.name}`, {
@@ -201,6 +272,7 @@ export class SchemaCache {
     }
     this.tables = nextTables;
     this.routines = nextRoutines;
+    this.relationships = nextRelationships;
     this.loaded = true;
   }
 }

@@ -16,6 +16,7 @@ import { type ApiQuery, parseQuery } from './query-params.ts';
 import { readPayload, requestGucs, requestSchema } from './request.ts';
 import { contentRange, send } from './respond.ts';
 import type { SchemaCache, Table } from './schema-cache.ts';
+import { EmbedPlanner } from './sql/embed.ts';
 import {
   deleteStatement,
   insertStatement,
@@ -71,15 +72,19 @@ export async function handleTable(r: TableRequest): Promise<void> {
   refuseUnfilteredWrite(method, query, payload);
 
   let table = await r.cache.table(schema, r.tableName);
+  const build = () =>
+    buildStatement(method, table, query, payload, prefs, media, new EmbedPlanner(r.cache, query.embedded));
   let statement: Statement;
   try {
-    statement = buildStatement(method, table, query, payload, prefs, media);
+    statement = build();
   } catch (error) {
-    // A column the cache does not know may have been added since it loaded: reload once.
-    if (!(error instanceof PgrstError) || !['42703', 'PGRST204'].includes(error.pgrst.code)) throw error;
+    // A column or foreign key the cache does not know may have been added since it loaded: reload once.
+    if (!(error instanceof PgrstError) || !['42703', 'PGRST204', 'PGRST200'].includes(error.pgrst.code)) {
+      throw error;
+    }
     await r.cache.reload();
     table = await r.cache.table(schema, r.tableName);
-    statement = buildStatement(method, table, query, payload, prefs, media);
+    statement = build();
   }
 
   const row = await execute(
@@ -157,6 +162,7 @@ function buildStatement(
   payload: Payload | undefined,
   prefs: Preferences,
   media: Media,
+  embeds: EmbedPlanner,
 ): Statement {
   const shape = { stripNulls: media.stripNulls };
   const returning = prefs.return === 'representation' ? query.select : undefined;
@@ -164,7 +170,7 @@ function buildStatement(
   switch (method) {
     case 'GET':
     case 'HEAD':
-      return readStatement(table, query, { count: prefs.count !== undefined, shape });
+      return readStatement(table, query, { count: prefs.count !== undefined, shape, embeds });
     case 'POST': {
       const body = payload ?? {};
       const columns = payloadColumns(table, body, query.columns);
@@ -177,6 +183,7 @@ function buildStatement(
       return insertStatement(table, body, {
         returning,
         shape,
+        embeds,
         columns,
         applyDefaults,
         ...(onConflict ? { onConflict } : {}),
@@ -185,10 +192,10 @@ function buildStatement(
     case 'PATCH': {
       const body = payload ?? {};
       const columns = payloadColumns(table, body, query.columns);
-      return updateStatement(table, body, query, { returning, shape, columns, applyDefaults });
+      return updateStatement(table, body, query, { returning, shape, embeds, columns, applyDefaults });
     }
     default:
-      return deleteStatement(table, query, { returning, shape });
+      return deleteStatement(table, query, { returning, shape, embeds });
   }
 }
 

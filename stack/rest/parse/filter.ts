@@ -1,4 +1,3 @@
-import { pgrstError } from '../errors.ts';
 import { Cursor, quotedValue } from './cursor.ts';
 import { type Field, field } from './field.ts';
 
@@ -119,25 +118,27 @@ function operation(c: Cursor, value: ValueParser): Operation {
   throw c.fail('"not" or operator (eq, gt, ...)');
 }
 
-/** `col=<op>.<value>`: the key is the field, the value the operator expression. */
-export function parseFilter(key: string, value: string): Filter {
+/** A filter on the top-level table (empty path) or on an embedded resource (`rel.col=…`). */
+export interface PathFilter {
+  path: string[];
+  filter: Filter;
+}
+
+/** `col=<op>.<value>` or `rel.col=<op>.<value>`: the key is the field, the value the expression. */
+export function parseFilter(key: string, value: string): PathFilter {
   const kc = new Cursor(key, 'tree path');
-  const f = field(kc);
-  if (kc.peek() === '.' && f.json.length === 0) {
-    // `rel.col=…` filters an embedded resource (PostgREST's embed path), which is never selected here.
-    throw pgrstError(
-      400,
-      'PGRST108',
-      `'${f.name}' is not an embedded resource in this request`,
-      null,
-      `Verify that '${f.name}' is included in the 'select' query parameter.`,
-    );
+  const names: string[] = [];
+  let f = field(kc);
+  while (kc.peek() === '.' && f.json.length === 0) {
+    kc.pos++;
+    names.push(f.name);
+    f = field(kc);
   }
   if (!kc.done) throw kc.fail('"->", "->>", delimiter (.) or end of input');
   const vc = new Cursor(value, 'filter');
   const expr = opExpr(vc, restOfInput);
   if (!vc.done) throw vc.fail('end of input');
-  return { field: f, expr };
+  return { path: names, filter: { field: f, expr } };
 }
 
 /** `or=(…)`, `and=(…)`, `not.or=(…)`: the key gives the operator, the value its operands. */

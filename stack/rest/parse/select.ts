@@ -5,7 +5,17 @@ import { type Field, field, fieldName } from './field.ts';
 export type SelectItem =
   | { kind: 'star' }
   | { kind: 'field'; field: Field; alias?: string; cast?: string; aggregate?: string }
-  | { kind: 'relation'; name: string; alias?: string; spread: boolean; children: SelectItem[] }
+  | {
+      kind: 'relation';
+      name: string;
+      alias?: string;
+      /** `!hint`: a foreign key's name or column, or the target table, picking one relationship. */
+      hint?: string;
+      /** `!inner` keeps only parents with a match; `!left` (the default) keeps all. */
+      join?: 'inner' | 'left';
+      spread: boolean;
+      children: SelectItem[];
+    }
   | { kind: 'count'; alias?: string };
 
 // Cast and aggregate-cast targets: PostgREST's identifier characters minus `$`. Spliced into
@@ -98,11 +108,25 @@ function item(c: Cursor): SelectItem {
 }
 
 function relation(c: Cursor, name: string, alias: string | undefined, spread: boolean): SelectItem {
-  while (c.eat('!')) fieldName(c);
-  c.expect('(');
+  let hint: string | undefined;
+  let join: 'inner' | 'left' | undefined;
+  for (let i = 0; i < 2 && c.eat('!'); i++) {
+    const param = fieldName(c);
+    if (param === 'inner' || param === 'left') join = param;
+    else hint = param;
+  }
+  c.expect('(', '"(" (embedded resource)');
   const children = c.peek() === ')' ? [] : forest(c);
   c.expect(')');
   c.skipSpaces();
   if (!atEnd(c)) throw c.fail('"," or end of input');
-  return { kind: 'relation', name, spread, children, ...(alias !== undefined ? { alias } : {}) };
+  return {
+    kind: 'relation',
+    name,
+    spread,
+    children,
+    ...(alias !== undefined ? { alias } : {}),
+    ...(hint !== undefined ? { hint } : {}),
+    ...(join !== undefined ? { join } : {}),
+  };
 }

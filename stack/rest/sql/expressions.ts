@@ -42,7 +42,15 @@ function outputName(field: Field, alias: string | undefined): string {
   return lastKey?.key ?? field.name;
 }
 
-export function selectListSql(scope: Scope, items: SelectItem[]): string {
+export type RelationItem = Extract<SelectItem, { kind: 'relation' }>;
+
+/**
+ * Embeds a relation: adds its join to the statement and answers the select expression for it
+ * (undefined for an empty embed such as `rel!inner()`, which filters but outputs nothing).
+ */
+export type Embedder = (scope: Scope, item: RelationItem) => string | undefined;
+
+export function selectListSql(scope: Scope, items: SelectItem[], embed?: Embedder): string {
   const parts: string[] = [];
   for (const item of items) {
     switch (item.kind) {
@@ -58,13 +66,19 @@ export function selectListSql(scope: Scope, items: SelectItem[]): string {
       }
       case 'count':
         throw aggregatesNotAllowed();
-      case 'relation':
+      case 'relation': {
+        if (embed && !item.spread) {
+          const expr = embed(scope, item);
+          if (expr) parts.push(expr);
+          break;
+        }
         throw pgrstError(
           400,
           'PGRST127',
           'Feature not implemented',
-          `Resource embedding ('${item.name}') is not implemented by the embedded stack's REST service; select the columns of '${scope.table.name}' only, or query '${item.name}' separately.`,
+          `Spread embedding ('...${item.name}') is not implemented by the embedded stack's REST service; embed '${item.name}' as a nested object instead.`,
         );
+      }
     }
   }
   // A select list of only empty relations would be empty; PostgREST then returns empty objects.

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { payloadColumnNotFound } from '../errors.ts';
 import type { ApiQuery } from '../query-params.ts';
 import type { Column, Table } from '../schema-cache.ts';
+import type { EmbedPlanner } from './embed.ts';
 import {
   limitOffsetSql,
   orderSql,
@@ -47,12 +48,14 @@ function bodyColumns(shape: BodyShape): string {
 export function readStatement(
   table: Table,
   query: ApiQuery,
-  options: { count: boolean; shape: BodyShape },
+  options: { count: boolean; shape: BodyShape; embeds: EmbedPlanner },
 ): Statement {
   const params = new Params();
   const scope: Scope = { table, qualifier: qualifiedName(table), params };
-  const from = qualifiedName(table);
-  const select = selectListSql(scope, query.select);
+  const select = selectListSql(scope, query.select, options.embeds.embedder());
+  options.embeds.checkAllLevelsUsed();
+  // Embedded resources join laterally; an `!inner` one also decides which rows (and so the count).
+  const from = `${qualifiedName(table)}${options.embeds.joinsFor(scope.qualifier)}`;
   const where = whereSql(scope, query.filters, query.logic);
   const order = orderSql(scope, query.order);
   const page = limitOffsetSql(params, query.limit, query.offset);
@@ -70,6 +73,7 @@ export interface MutationOptions {
   /** The select list when the response carries rows; undefined = `return=minimal`/headers-only. */
   returning: ApiQuery['select'] | undefined;
   shape: BodyShape;
+  embeds: EmbedPlanner;
 }
 
 /**
@@ -85,11 +89,12 @@ function wrapMutation(
 ): Statement {
   const alias = ident(table.name);
   const scope: Scope = { table, qualifier: alias, params };
-  const select = options.returning ? selectListSql(scope, options.returning) : '1';
+  const select = options.returning ? selectListSql(scope, options.returning, options.embeds.embedder()) : '1';
+  options.embeds.checkAllLevelsUsed();
   const sql =
     `WITH pgrst_source AS (${mutation}) ` +
     `SELECT NULL::bigint AS total_result_set, ${bodyColumns(options.shape)}, ${inserted} AS inserted ` +
-    `FROM (SELECT ${select} FROM pgrst_source AS ${alias}) _postgrest_t`;
+    `FROM (SELECT ${select} FROM pgrst_source AS ${alias}${options.embeds.joinsFor(alias)}) _postgrest_t`;
   return { sql, values: params.values };
 }
 
