@@ -100,7 +100,7 @@ export function authService(ctx: ProjectContext): Service {
       );
     }
     try {
-      const param = decodeURIComponent(endpoint.path.exec(path)?.[1] ?? '');
+      const param = pathParam(endpoint.path.exec(path)?.[1] ?? '');
       const body = await endpoint.handle(req, res, url, param);
       if (endpoint.status === 204) res.writeHead(204).end();
       else sendJson(res, endpoint.status ?? 200, body);
@@ -120,4 +120,14 @@ export function authService(ctx: ProjectContext): Service {
   }
 
   return { name: 'auth', routes: [{ prefix: PREFIX, handle }] };
+}
+
+/** A path segment decoded; a malformed escape stays as sent and then fails the id check (404). */
+function pathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (error) {
+    if (error instanceof URIError) return raw;
+    throw error;
+  }
 }
