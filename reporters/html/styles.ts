@@ -27,6 +27,7 @@ pre { background: #fff; border: 1px solid #e5e7eb; padding: 8px; overflow: auto;
 .grid, .facts { border-collapse: collapse; width: 100%; margin: 6px 0; }
 .grid th, .grid td, .facts th, .facts td { border: 1px solid #e5e7eb; padding: 3px 6px; text-align: left; vertical-align: top; word-break: break-word; }
 .facts th { width: 120px; background: #f9fafb; } .frames tr.sent td { background: #f5f8ff; }
+.frames td:nth-child(-n+5), .frames th { white-space: nowrap; }
 .chart .bar { fill: #7a9cf0; } .chart .bar.over { fill: #f04438; } .chart .budget { stroke: #d92d20; stroke-width: 2; }
 .chart .pct { stroke: #475467; stroke-dasharray: 4 3; } .chart .axis { font-size: 10px; fill: #475467; } .chart .axisline { stroke: #98a2b3; }
 `;

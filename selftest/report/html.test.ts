@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, expect as pwExpect } from '@playwright/test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSummary } from '../../reporters/build-summary.ts';
+import { writeReport } from '../../reporters/write-report.ts';
+import { RUN_FACTS, recordedRun } from './support/recorded.ts';
+
+// Playwright's own browser build cannot be downloaded here; the system Chromium is the one we have.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'rtm-html-'));
+let browser: Browser;
+let indexHtml: string;
+
+beforeAll(async () => {
+  const summary = buildSummary(recordedRun('session-not-forwarded', 'slow-delivery'), RUN_FACTS);
+  const paths = await writeReport(summary, dir);
+  indexHtml = paths.find((p) => p.endsWith('index.html'))!;
+  browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('index.html in Chromium', () => {
+  it('opens offline and shows the heatmap, the failing ladder and the latency against budget', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const remote: string[] = [];
+    // Any request that is not the file itself would mean the page is not self-contained.
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      remote.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(indexHtml).href);
+
+    await pwExpect(page.getByTestId('title')).toHaveText('Realtime matrix: 4/6 cells passed');
+    const heatmap = page.getByTestId('heatmap');
+    await pwExpect(heatmap.locator('td.hm')).toHaveCount(6);
+    await pwExpect(heatmap.locator('td.hm.pass')).toHaveCount(4);
+    await pwExpect(heatmap.locator('td[data-cell="agent-prod"]')).toHaveClass(/fail/);
+    await pwExpect(heatmap.locator('td[data-cell="agent-prod"]')).toContainText('JOINED_AS_ANON');
+    await pwExpect(heatmap.locator('td[data-cell="admin-prod"]')).toContainText('EVENT_LATE');
+
+    // The failing cell is open: its ladder shows where it broke, its identities what the socket carried.
+    const ladder = page.getByTestId('ladder-agent-prod');
+    await pwExpect(ladder).toBeVisible();
+    await pwExpect(ladder.locator('li.stage.failed')).toHaveAttribute('data-stage', 'socket_identity');
+    await pwExpect(ladder.locator('li.stage.failed')).toContainText(
+      'phx_join carries the anon key, not the user JWT',
+    );
+    await pwExpect(ladder.locator('li.stage.not_reached')).toHaveCount(5);
+    await pwExpect(page.getByTestId('identities-agent-prod')).toContainText('join_access_token');
+    await pwExpect(page.getByTestId('frames-agent-prod')).toBeVisible();
+    await pwExpect(page.getByTestId('diagnosis-agent-prod')).toContainText('session-not-forwarded');
+
+    // The late cell's chart draws every sample over the budget line.
+    const chart = page.getByTestId('latency-admin-prod');
+    await pwExpect(chart).toBeVisible();
+    await pwExpect(chart.locator('rect.bar.over')).toHaveCount(5);
+    await pwExpect(chart.locator('line.budget')).toHaveCount(1);
+
+    // Passing cells fold away; the heatmap links to each cell.
+    await pwExpect(page.getByTestId('ladder-client-local')).toBeHidden();
+    await heatmap.locator('td[data-cell="agent-prod"] a').click();
+    expect(new URL(page.url()).hash).toBe('#cell-agent-prod');
+
+    const shot = join(dir, 'matrix-report.png');
+    await page.screenshot({ path: shot, fullPage: false });
+    expect(readFileSync(shot).length).toBeGreaterThan(10_000);
+    expect(remote).toEqual([]);
+    await page.close();
+  });
+
+  it('is one file: no external script, stylesheet or image reference', () => {
+    const html = readFileSync(indexHtml, 'utf8');
+    expect(html).not.toMatch(/<(script|link)\b/i);
+    expect(html).not.toMatch(/\b(src|href)="(https?:)?\/\//);
+  });
+});
