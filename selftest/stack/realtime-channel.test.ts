@@ -109,6 +109,29 @@ describe('postgres_changes through the channel layer', () => {
     }
   });
 
+  it('an engine that throws on subscribe becomes a system error; the join itself still succeeds', async () => {
+    const failing = new ScriptedEngine();
+    failing.subscribe = async () => {
+      throw new Error('replication connection lost');
+    };
+    const other = await mountRealtime(stack, { engine: failing });
+    try {
+      const ws = await rawOpen(`${other.wsUrl}?apikey=${DEMO.anonKey}&vsn=2.0.0`);
+      ws.send(['1', '1', 'realtime:broken', 'phx_join', { config: { postgres_changes: bindings } }]);
+      expect(await ws.next(v2('realtime:broken', 'phx_reply', '1'))).toMatchObject({ 4: { status: 'ok' } });
+      expect(await ws.next(v2('realtime:broken', 'system'))).toMatchObject({
+        4: {
+          extension: 'postgres_changes',
+          status: 'error',
+          message: 'Unable to subscribe to changes: replication connection lost',
+        },
+      });
+      ws.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('join-unanswered: a faulted origin never gets a join reply, and nothing is subscribed', async () => {
     const before = engine.history.length;
     const ws = await joined('realtime:deaf', deafOrigin);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { Channel, type ChannelDeps, type ChannelHost } from './channel.ts';
+import { Channel, type ChannelDeps, type ChannelHost, type JoinOutcome } from './channel.ts';
 import {
   FrameError,
   type Incoming,
@@ -152,7 +152,19 @@ export class Connection implements ChannelHost {
       });
       return;
     }
-    const outcome = await Channel.join(this.deps, this, msg);
+    let outcome: JoinOutcome;
+    try {
+      outcome = await Channel.join(this.deps, this, msg);
+    } catch (error) {
+      // Hosted rescues any exception in join/3 the same way, so the client is told instead of
+      // waiting for its join timeout.
+      this.deps.log.error('join failed unexpectedly', {
+        socket: this.id,
+        topic,
+        error: String((error as Error)?.stack ?? error),
+      });
+      outcome = { ok: false, reason: `UnknownErrorOnChannel: ${(error as Error)?.message ?? String(error)}` };
+    }
     if (this.closed) {
       if (outcome.ok) outcome.channel.close(false);
       return;
