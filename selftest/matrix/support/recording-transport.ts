@@ -9,7 +9,11 @@ export interface CapturedFrame {
  * A `ws` WebSocket that keeps every frame supabase-js sends and receives, byte for byte, so the
  * decoder is tested on what the real client and the stack really exchange.
  */
-export function recordingTransport(frames: CapturedFrame[]): typeof WebSocket {
+export function recordingTransport(
+  frames: CapturedFrame[],
+): new (
+  ...args: ConstructorParameters<typeof WebSocket>
+) => WebSocket {
   return class RecordingWebSocket extends WebSocket {
     constructor(...args: ConstructorParameters<typeof WebSocket>) {
       super(...args);
