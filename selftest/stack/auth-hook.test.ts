@@ -201,6 +201,22 @@ describe('custom access token hook', () => {
     expect(await calls(id)).toEqual([]);
   });
 
+  it('needs its grant: without execute for supabase_auth_admin, sign-in fails naming the hook', async () => {
+    const { email, id } = await createUser(undefined, { user_role: 'agent' });
+    const db = stack.local.ctx.db.admin;
+    await db.query('revoke execute on function public.auth_test_hook(jsonb) from supabase_auth_admin');
+    try {
+      expect(await rawSignIn(email)).toEqual({
+        status: 500,
+        body: { code: 'unexpected_failure', message: `Error running hook URI: ${HOOK_URI}` },
+      });
+      expect(await sessionCount(id)).toBe(0);
+    } finally {
+      await db.query('grant execute on function public.auth_test_hook(jsonb) to supabase_auth_admin');
+    }
+    expect((await rawSignIn(email)).status).toBe(200);
+  });
+
   it('is not callable by the API roles (the migration revoked it from them)', async () => {
     await expect(
       stack.local.ctx.db.asClaims({ role: 'authenticated' }, (c) =>
