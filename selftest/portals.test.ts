@@ -53,10 +53,12 @@ class PageRecorder {
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) this.record(() => this.requests.push(`navigated to ${f.url()}`));
     });
-    page.on('requestfinished', async (r) => {
+    // Recorded synchronously on the response event, so the order against sockets is the page's.
+    page.on('response', (r) => {
       if (!/\/(auth|rest)\/v1\//.test(r.url())) return;
-      const status = (await r.response())?.status();
-      this.record(() => this.requests.push(`${r.method()} ${r.url().split('?')[0]} → ${status}`));
+      this.record(() =>
+        this.requests.push(`${r.request().method()} ${r.url().split('?')[0]} → ${r.status()}`),
+      );
     });
     page.on('requestfailed', (r) =>
       this.record(() =>
@@ -65,7 +67,10 @@ class PageRecorder {
     );
     page.on('websocket', (ws) => {
       const socket = { url: ws.url(), sent: [] as Frame[], received: [] as Frame[] };
-      this.record(() => this.sockets.push(socket));
+      this.record(() => {
+        this.sockets.push(socket);
+        this.requests.push(`socket opened ${new URL(ws.url()).pathname}`);
+      });
       const parse = (payload: string | Buffer) =>
         typeof payload === 'string' ? (JSON.parse(payload) as Frame) : null;
       ws.on('framesent', (f) => this.record(() => pushFrame(socket.sent, parse(f.payload))));
@@ -222,6 +227,13 @@ describe('portals, healthy', () => {
       expect(joins[0]![4]['config']).toMatchObject({
         postgres_changes: [{ event: '*', schema: 'public', table: 'tickets' }],
       });
+      if (portal === 'agent') {
+        // The agent console confirms the user with the server before it opens realtime.
+        const order = recorder.requests.filter((r) => r.startsWith('GET') || r.startsWith('socket'));
+        const user = order.findIndex((r) => r.includes('/auth/v1/user'));
+        expect(user, order.join('\n')).toBeGreaterThanOrEqual(0);
+        expect(user, order.join('\n')).toBeLessThan(order.findIndex((r) => r.startsWith('socket opened')));
+      }
       if (portal !== 'admin')
         await page.getByTestId('realtime-status').filter({ hasText: 'SUBSCRIBED' }).waitFor();
       else expect(await page.getByTestId('realtime-status').count()).toBe(0);

@@ -30,11 +30,15 @@ export class TicketList {
   }
 
   #place(row) {
-    const created = row.dataset.createdAt;
-    const before = [...this.element.children].find(
-      (other) => other !== row && other.dataset.createdAt < created,
-    );
+    const created = createdAt(row);
+    const before = [...this.element.children].find((other) => other !== row && createdAt(other) < created);
     if (before) this.element.insertBefore(row, before);
     else if (row.parentElement !== this.element || row.nextElementSibling) this.element.append(row);
   }
+}
+
+/** REST and realtime may format timestamptz differently; compare instants, unknown ones first. */
+function createdAt(row) {
+  const time = Date.parse(row.dataset.createdAt);
+  return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
 }
