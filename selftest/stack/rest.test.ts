@@ -476,6 +476,34 @@ describe('update, delete, upsert', () => {
     expect(await w.sql('select count(*)::int as n from public.rest_items')).toEqual([{ n: 4 }]);
   });
 
+  it('maxAffected() refuses and rolls back a write touching more rows (PGRST124)', async () => {
+    // supabase-js types maxAffected() only for clients declaring PostgREST 13+; at run time it sends
+    // `Prefer: handling=strict, max-affected=N` whatever the declared version.
+    type Result = PromiseLike<{ status: number; error: unknown }>;
+    const res = await (w.alice.db
+      .from('rest_items')
+      .update({ score: 0 })
+      .eq('done', true)
+      .maxAffected(1) as unknown as Result);
+    expect(res.status).toBe(400);
+    expect(res.error).toEqual({
+      code: 'PGRST124',
+      details: 'The query affects 2 rows',
+      hint: null,
+      message: 'Query result exceeds max-affected preference constraint',
+    });
+    expect(await w.sql('select score from public.rest_items where done order by score')).toEqual([
+      { score: 20 },
+      { score: 40 },
+    ]);
+    const ok = await (w.alice.db
+      .from('rest_items')
+      .delete()
+      .eq('slug', 'alpha')
+      .maxAffected(1) as unknown as Result);
+    expect(ok).toMatchObject({ status: 204, error: null });
+  });
+
   it('upsert merges on on_conflict (200 when nothing was inserted, 201 otherwise)', async () => {
     const merged = await w.alice.db
       .from('rest_items')

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { pgrstError } from './errors.ts';
 
 /** The `Prefer` header values PostgREST understands (`ApiRequest/Preferences.hs`). */
 export interface Preferences {
@@ -8,8 +9,12 @@ export interface Preferences {
   missing?: 'default' | 'null';
   handling?: 'strict' | 'lenient';
   tx?: 'commit' | 'rollback';
+  /** `max-affected=N` (with `handling=strict`): refuse a PATCH/DELETE touching more rows. */
+  maxAffected?: number;
   /** The recognised preferences as sent, for `Preference-Applied`. */
   applied: string[];
+  /** Preferences PostgREST does not know; refused only with `handling=strict`. */
+  invalid: string[];
 }
 
 const KNOWN: Record<string, readonly string[]> = {
@@ -24,17 +29,32 @@ const KNOWN: Record<string, readonly string[]> = {
 /** Several `Prefer` headers and comma-separated lists both occur (supabase-js appends). */
 export function parsePreferences(req: IncomingMessage): Preferences {
   const raw = req.headersDistinct['prefer'] ?? [];
-  const prefs: Preferences = { applied: [] };
+  const prefs: Preferences = { applied: [], invalid: [] };
   for (const part of raw.flatMap((h) => h.split(','))) {
-    const [key, value] = part
-      .trim()
-      .split('=')
-      .map((s) => s.trim());
-    if (!key || !value) continue;
-    const allowed = KNOWN[key];
-    if (!allowed?.includes(value)) continue;
+    const text = part.trim();
+    if (!text) continue;
+    const [key = '', value = ''] = text.split('=').map((s) => s.trim());
+    if (key === 'max-affected' && /^\d+$/.test(value)) {
+      prefs.maxAffected = Number(value);
+      prefs.applied.push(`${key}=${value}`);
+      continue;
+    }
+    // `timezone` and `params` are PostgREST preferences accepted here without being acted on.
+    if (key === 'timezone' || key === 'params') continue;
+    if (!KNOWN[key]?.includes(value)) {
+      prefs.invalid.push(text);
+      continue;
+    }
     (prefs as unknown as Record<string, string>)[key] = value;
     prefs.applied.push(`${key}=${value}`);
+  }
+  if (prefs.handling === 'strict' && prefs.invalid.length) {
+    throw pgrstError(
+      400,
+      'PGRST122',
+      'Invalid preferences given with handling=strict',
+      `Invalid preferences: ${prefs.invalid.join(', ')}`,
+    );
   }
   return prefs;
 }

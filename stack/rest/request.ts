@@ -28,14 +28,15 @@ export function requestSchema(
 }
 
 /**
- * The transaction-scoped settings PostgREST gives every request (besides `request.jwt.claims`):
- * headers and cookies as JSON objects with lower-case names, the method, and the path as PostgREST
- * sees it behind the gateway (without `/rest/v1`).
+ * The transaction-scoped settings PostgREST gives every request (besides `request.jwt.claims` and the
+ * role): headers (lower-case names, Cookie excluded) and cookies as JSON objects, the method, and the
+ * path as PostgREST sees it behind the gateway (without `/rest/v1`).
  */
 export function requestGucs(req: IncomingMessage, path: string, schema: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headersDistinct)) {
-    if (value) headers[name.toLowerCase()] = value.join(',');
+    // Cookies travel in request.cookies only, as in PostgREST.
+    if (value && name.toLowerCase() !== 'cookie') headers[name.toLowerCase()] = value.join(',');
   }
   const cookies: Record<string, string> = {};
   for (const pair of (req.headers.cookie ?? '').split(';')) {
@@ -48,8 +49,8 @@ export function requestGucs(req: IncomingMessage, path: string, schema: string):
     'request.method': req.method ?? 'GET',
     'request.path': path,
   };
-  // The exposed schema first on the search path, as PostgREST sets it (`public` is the default).
-  if (schema !== 'public') gucs['search_path'] = `"${schema.replaceAll('"', '""')}", extensions`;
+  // The request's schema, then the CLI's db-extra-search-path (`public, extensions`).
+  if (schema !== 'public') gucs['search_path'] = `"${schema.replaceAll('"', '""')}", "public", "extensions"`;
   return gucs;
 }
 

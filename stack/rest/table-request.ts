@@ -87,6 +87,10 @@ export async function handleTable(r: TableRequest): Promise<void> {
     statement = build();
   }
 
+  const limitAffected =
+    (method === 'PATCH' || method === 'DELETE') &&
+    prefs.handling === 'strict' &&
+    prefs.maxAffected !== undefined;
   const row = await execute(
     r,
     statement,
@@ -94,6 +98,14 @@ export async function handleTable(r: TableRequest): Promise<void> {
     (result) => {
       const rows = Number(result.page_total);
       if (media.singular && rows !== 1) throw singularityError(rows);
+      if (limitAffected && rows > (prefs.maxAffected ?? 0)) {
+        throw pgrstError(
+          400,
+          'PGRST124',
+          'Query result exceeds max-affected preference constraint',
+          `The query affects ${rows} rows`,
+        );
+      }
     },
     prefs,
   );
