@@ -6,7 +6,6 @@
  */
 import type pg from 'pg';
 import type { Claims } from '../../jwt.ts';
-import { fingerprint } from '../../keys.ts';
 import type { Logger } from '../../log.ts';
 import type { ChangeData, ChangesSubscription } from '../changes-api.ts';
 import { authorize, type CastRequest } from './authorize.ts';
@@ -42,7 +41,6 @@ interface Delivery {
   entries: Entry[];
   data: ChangeData;
   role: string;
-  claimsKey: string;
 }
 
 export class Dispatcher {
@@ -87,20 +85,20 @@ export class Dispatcher {
 
   private deliver(oid: number, deliveries: Delivery[]): void {
     for (const d of deliveries) {
-      const bySub = new Map<ChangesSubscription, number[]>();
+      const bySub = new Map<ChangesSubscription, { ids: number[]; claims: string }>();
       for (const e of d.entries) {
         if (!this.registry.isLive(oid, e)) continue;
-        const ids = bySub.get(e.sub) ?? [];
-        if (!ids.includes(e.bindingId)) ids.push(e.bindingId);
-        bySub.set(e.sub, ids);
+        const target = bySub.get(e.sub);
+        if (!target) bySub.set(e.sub, { ids: [e.bindingId], claims: e.claimsFingerprint });
+        else if (!target.ids.includes(e.bindingId)) target.ids.push(e.bindingId);
       }
-      for (const [sub, ids] of bySub) {
+      for (const [sub, { ids, claims }] of bySub) {
         this.metrics.deliveries++;
         this.log.debug('deliver', {
           table: `${d.data.schema}.${d.data.table}`,
           type: d.data.type,
           role: d.role,
-          claims: fingerprint(d.claimsKey),
+          claims,
           ids,
         });
         try {
@@ -127,7 +125,6 @@ export class Dispatcher {
       return groupByRole(entries).map(([role, list]) => ({
         entries: list,
         role,
-        claimsKey: list[0]?.claimsKey ?? '',
         data: errorPayload(kind, relation.schema, relation.table, 'Error 400: Bad Request, no primary key'),
       }));
     }
@@ -135,10 +132,12 @@ export class Dispatcher {
     const passing = await this.filter(entries, filterRow);
     if (!passing.length) return [];
 
+    // Distinct claims, grouped by role so the SQL side switches role once per role.
     const claimsIndex = new Map<string, number>();
     const claims: Claims[] = [];
-    for (const e of passing) {
-      if (!claimsIndex.has(e.claimsKey)) {
+    for (const [, roleEntries] of groupByRole(passing)) {
+      for (const e of roleEntries) {
+        if (claimsIndex.has(e.claimsKey)) continue;
         claimsIndex.set(e.claimsKey, claims.length);
         claims.push(e.sub.claims);
       }
@@ -164,7 +163,6 @@ export class Dispatcher {
         deliveries.push({
           entries: roleEntries,
           role,
-          claimsKey: roleEntries[0]?.claimsKey ?? '',
           data: errorPayload(kind, relation.schema, relation.table, 'Error 401: Unauthorized'),
         });
         continue;
@@ -175,14 +173,15 @@ export class Dispatcher {
       const bySelect = new Map<string, Entry[]>();
       for (const e of visible) {
         const k = e.selected ? JSON.stringify([...e.selected].sort()) : '*';
-        bySelect.set(k, [...(bySelect.get(k) ?? []), e]);
+        const list = bySelect.get(k);
+        if (list) list.push(e);
+        else bySelect.set(k, [e]);
       }
       for (const list of bySelect.values()) {
         const first = list[0] as Entry;
         deliveries.push({
           entries: list,
           role,
-          claimsKey: first.claimsKey,
           data: buildPayload({
             kind,
             schema: relation.schema,
@@ -222,7 +221,11 @@ export class Dispatcher {
 
 function groupByRole(entries: Entry[]): [string, Entry[]][] {
   const map = new Map<string, Entry[]>();
-  for (const e of entries) map.set(e.role, [...(map.get(e.role) ?? []), e]);
+  for (const e of entries) {
+    const list = map.get(e.role);
+    if (list) list.push(e);
+    else map.set(e.role, [e]);
+  }
   return [...map];
 }
 

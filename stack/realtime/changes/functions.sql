@@ -131,8 +131,12 @@ declare
   rls boolean = (select relrowsecurity from pg_catalog.pg_class where oid = entity);
   privileges jsonb = '{}'::jsonb;
   pk_ok jsonb = '{}'::jsonb;
-  visible jsonb = '[]'::jsonb;
+  -- The claims are ordered by role (the engine sends them so), so the role switches once per role.
+  claims_list jsonb[] = array(select jsonb_array_elements(claims));
+  visible boolean[] = '{}';
   working_role text;
+  current_role_name text;
+  role_may_read boolean;
   c jsonb;
   ok boolean;
   stmt text;
@@ -147,32 +151,41 @@ begin
         from unnest(pk_names) n));
   end loop;
 
-  if check_rows and rls and coalesce(array_length(pk_names, 1), 0) > 0 then
-    stmt = format('select exists(select 1 from %s where %s)', entity, (
-      select string_agg(format('%I = %L::%s', n, v, t), ' and ')
-        from unnest(pk_names, pk_vals, pk_types) u(n, v, t)));
-    if exists (select 1 from pg_catalog.pg_prepared_statements where name = 'rtm_rls_stmt') then
-      deallocate rtm_rls_stmt;
-    end if;
-    execute 'prepare rtm_rls_stmt as ' || stmt;
-    for c in select value from jsonb_array_elements(claims) loop
-      if (pk_ok ->> (c ->> 'role'))::boolean then
-        perform set_config('role', c ->> 'role', true), set_config('request.jwt.claims', c::text, true);
-        execute 'execute rtm_rls_stmt' into ok;
-        perform set_config('role', null, true);
-      else
-        ok = false;
-      end if;
-      visible = visible || to_jsonb(coalesce(ok, false));
-    end loop;
-    deallocate rtm_rls_stmt;
-  else
-    select coalesce(jsonb_agg(true), '[]'::jsonb) into visible from jsonb_array_elements(claims);
+  if not (check_rows and rls and coalesce(array_length(pk_names, 1), 0) > 0) then
+    return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok,
+      'visible', (select coalesce(jsonb_agg(true), '[]'::jsonb) from unnest(claims_list)));
   end if;
+
+  stmt = format('select exists(select 1 from %s where %s)', entity, (
+    select string_agg(format('%I = %L::%s', n, v, t), ' and ')
+      from unnest(pk_names, pk_vals, pk_types) u(n, v, t)));
+  if exists (select 1 from pg_catalog.pg_prepared_statements where name = 'rtm_rls_stmt') then
+    deallocate rtm_rls_stmt;
+  end if;
+  execute 'prepare rtm_rls_stmt as ' || stmt;
+  -- Iterating an array (not a query) keeps every statement in the loop under the switched role
+  -- free of table access, so the role only needs resetting when it changes and at the end.
+  foreach c in array claims_list loop
+    if c ->> 'role' is distinct from current_role_name then
+      current_role_name = c ->> 'role';
+      role_may_read = coalesce((pk_ok ->> current_role_name)::boolean, false);
+      perform set_config('role', null, true);
+      if role_may_read then
+        perform set_config('role', current_role_name, true);
+      end if;
+    end if;
+    ok = false;
+    if role_may_read then
+      perform set_config('request.jwt.claims', c::text, true);
+      execute 'execute rtm_rls_stmt' into ok;
+    end if;
+    visible = visible || coalesce(ok, false);
+  end loop;
   perform set_config('role', null, true);
-  return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok, 'visible', visible);
+  deallocate rtm_rls_stmt;
+  return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok, 'visible', to_jsonb(visible));
 end;
 $$;
 
 -- Lets an engine tell whether this file's current version is installed.
-create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 1 $$;
+create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 2 $$;

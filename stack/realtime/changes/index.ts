@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import type { ProjectContext } from '../../context.ts';
+import { fingerprint } from '../../keys.ts';
 import type { ChangesEngine, ChangesSubscription, SubscribeResult } from '../changes-api.ts';
 import { Catalog } from './catalog.ts';
 import { type Change, type ChangesMetrics, Dispatcher } from './dispatch.ts';
@@ -115,6 +116,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
       }
       const role = String(sub.claims.role);
       const claimsKey = stableClaimsKey(sub.claims);
+      const claimsFingerprint = fingerprint(claimsKey);
       const entries: { oid: number; entry: Entry }[] = [];
       for (const { id, params } of parsed) {
         const tables = await catalog.published(params.schema, params.table);
@@ -146,6 +148,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
               selected: params.selected,
               role,
               claimsKey,
+              claimsFingerprint,
             },
           });
         }

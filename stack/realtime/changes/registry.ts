@@ -12,6 +12,8 @@ export interface Entry {
   role: string;
   /** Stable text of the claims: subscribers with equal claims share one authorization. */
   claimsKey: string;
+  /** Short hash of the claims for logs (never the token or the claims themselves). */
+  claimsFingerprint: string;
 }
 
 /** Live subscriptions, indexed by table so a change only looks at its own subscribers. */
