@@ -654,7 +654,10 @@ describe('rpc', () => {
       create function public.rest_my_items() returns setof public.rest_items language sql stable as $$
         select * from public.rest_items order by id
       $$;
-      create function public.rest_nothing() returns void language sql as $$ select $$;`);
+      create function public.rest_nothing() returns void language sql as $$ select $$;
+      create function public.rest_pairs(n int) returns table (k int, label text) language sql stable as $$
+        select g, 'n' || g from generate_series(1, n) g
+      $$;`);
   });
 
   it('calls a function with named arguments and defaults', async () => {
@@ -680,6 +683,15 @@ describe('rpc', () => {
     expect((mine.data as Item[]).map((r) => r.slug)).toEqual(['alpha', 'beta', 'gamma', 'delta']);
     const bobs = await w.bob.db.rpc('rest_my_items');
     expect(bobs.data).toEqual([]);
+  });
+
+  it('returns the columns of a RETURNS TABLE function as rows', async () => {
+    const { data, error } = await w.anon.rpc('rest_pairs', { n: 2 });
+    expect(error).toBeNull();
+    expect(data).toEqual([
+      { k: 1, label: 'n1' },
+      { k: 2, label: 'n2' },
+    ]);
   });
 
   it('answers void with 204 and an unknown function with 404 PGRST202', async () => {

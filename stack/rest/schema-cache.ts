@@ -93,19 +93,32 @@ join pg_class t on t.oid = c.conrelid join pg_namespace ns on ns.oid = t.relname
 join pg_class ft on ft.oid = c.confrelid join pg_namespace fns on fns.oid = ft.relnamespace
 where c.contype = 'f' and ns.nspname = any($1) and fns.nspname = any($1)`;
 
+// Input parameters only (IN, INOUT, VARIADIC), positioned over all arguments so OUT/TABLE columns
+// do not shift names; defaults belong to the last `pronargdefaults` inputs. A function with OUT or
+// TABLE columns returns rows (`record`), like one returning a table or composite type.
 const ROUTINES_SQL = `
 select n.nspname as schema, p.proname as name, p.proretset as returns_set,
-  t.typtype = 'c' or t.typrelid <> 0 as returns_composite,
+  t.typtype = 'c' or t.typrelid <> 0
+    or (p.prorettype = 'record'::regtype and coalesce('o' = any(p.proargmodes) or 't' = any(p.proargmodes), false))
+    as returns_composite,
   p.prorettype = 'void'::regtype as returns_void,
   p.provolatile = 'v' as volatile,
   coalesce((
     select json_agg(json_build_object(
-      'name', coalesce(p.proargnames[a.ord], ''),
-      'type', format_type(a.type, null),
-      'hasDefault', a.ord > p.pronargs - p.pronargdefaults,
-      'variadic', p.provariadic <> 0 and a.ord = p.pronargs
-    ) order by a.ord)
-    from unnest(p.proargtypes::oid[]) with ordinality as a(type, ord)
+      'name', coalesce(i.name, ''),
+      'type', format_type(i.type, null),
+      'hasDefault', i.pos > p.pronargs - p.pronargdefaults,
+      'variadic', i.mode = 'v'
+    ) order by i.pos)
+    from (
+      select a.type, a.name, coalesce(a.mode, 'i') as mode, row_number() over (order by a.ord) as pos
+      from unnest(
+        coalesce(p.proallargtypes, p.proargtypes::oid[]),
+        coalesce(p.proargnames, '{}'::text[]),
+        coalesce(p.proargmodes, '{}'::"char"[])
+      ) with ordinality as a(type, name, mode, ord)
+      where a.type is not null and coalesce(a.mode, 'i') in ('i', 'b', 'v')
+    ) i
   ), '[]') as params
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
@@ -170,17 +183,6 @@ export class SchemaCache {
       null,
       near ? `Perhaps you meant the table '${schema}.${near}'` : null,
     );
-  }
-
-  /** The table again, reloaded once if `columns` names one it does not know (ALTER TABLE since). */
-  async tableWithColumns(table: Table, columns: Iterable<string>): Promise<Table> {
-    for (const c of columns) {
-      if (!table.columns.has(c)) {
-        await this.reload();
-        return this.tables.get(`${table.schema}.${table.name}`) ?? table;
-      }
-    }
-    return table;
   }
 
   /** The loaded entry for a table, without reloading (embedding resolves inside a built plan). */
