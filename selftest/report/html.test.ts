@@ -4,20 +4,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, expect as pwExpect } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import { buildSummary } from '../../reporters/build-summary.ts';
 import { writeReport } from '../../reporters/write-report.ts';
 import { RUN_FACTS, recordedRun } from './support/recorded.ts';
-
-// Playwright's own browser build cannot be downloaded here; the system Chromium is the one we have.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 const dir = mkdtempSync(join(tmpdir(), 'rtm-html-'));
 let browser: Browser;
@@ -27,10 +17,8 @@ beforeAll(async () => {
   const summary = buildSummary(recordedRun('session-not-forwarded', 'slow-delivery'), RUN_FACTS);
   const paths = await writeReport(summary, dir);
   indexHtml = paths.find((p) => p.endsWith('index.html'))!;
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
+  // The matrix's own launch options: Playwright's Chromium if installed, else the system one, no network.
+  browser = await chromium.launch(chromiumLaunchOptions());
 });
 afterAll(async () => {
   await browser?.close();
