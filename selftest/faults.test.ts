@@ -163,7 +163,7 @@ describe('fault switches', () => {
   });
 
   it("origin-not-allowed: the API's allow-list loses that origin (local gets one while on)", async () => {
-    const healthyProd = [...(prod.project.config.allowedOrigins ?? [])];
+    const healthyProd = prod.project.config.allowedOrigins;
     await on('agent-prod', 'origin-not-allowed');
     await on('agent-local', 'origin-not-allowed');
     for (const d of [prod, local]) {
@@ -173,9 +173,16 @@ describe('fault switches', () => {
       await open(d, d.origins.client);
     }
     expect(local.project.config.allowedOrigins).toEqual([local.origins.client, local.origins.admin]);
+    // Only the socket is refused: CORS for auth and REST still lets the portal sign in.
+    const preflight = await fetchRaw(`${prod.supabaseUrl}/auth/v1/token?grant_type=password`, {
+      method: 'OPTIONS',
+      headers: { origin: prod.origins.agent, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(prod.origins.agent);
     await off('agent-prod', 'origin-not-allowed');
     await off('agent-local', 'origin-not-allowed');
-    expect(prod.project.config.allowedOrigins).toEqual(healthyProd);
+    expect(prod.project.config.allowedOrigins).toBe(healthyProd);
     expect(local.project.config.allowedOrigins).toBeUndefined();
     for (const d of [prod, local]) await open(d, d.origins.agent);
   });

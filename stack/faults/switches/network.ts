@@ -21,26 +21,27 @@ export const edgeDropsUpgrade: FaultDefinition = {
 
 /** Origins currently refused per project, so several cells of one env can be off at once. */
 const refused = new WeakMap<Deployment, Set<string>>();
+/** The project's own allow-list array, which the API server's CORS layer also holds. */
+const original = new WeakMap<Deployment, string[] | undefined>();
 
 /**
- * Rewrite the project's live allow-list (realtime reads `config.allowedOrigins` on every upgrade).
- * An env with no allow-list (local: any origin) gets one made of its own portals' origins while a
- * fault is on, and goes back to none when the last is off. The prod array is edited in place
- * because the API server's CORS layer holds that same array.
+ * Give realtime a new allow-list (it reads `config.allowedOrigins` on every upgrade) without the
+ * refused origins. An env with none (local: any origin) gets its other portals' origins while a
+ * fault is on. The array the API server captured for CORS is never edited, so sign-in and REST
+ * keep working and the failure shows where the catalogue says: the upgrade is refused with 403.
+ * With no fault left, the original array (and so the healthy state) is put back.
  */
 function applyAllowList(deployment: Deployment): void {
   const config = deployment.project.config;
+  if (!original.has(deployment)) original.set(deployment, config.allowedOrigins);
   const off = refused.get(deployment) ?? new Set<string>();
-  const healthy = deployment.healthyAllowedOrigins;
   if (!off.size) {
-    if (healthy && config.allowedOrigins) config.allowedOrigins.splice(0, Infinity, ...healthy);
-    else config.allowedOrigins = healthy ? [...healthy] : undefined;
+    config.allowedOrigins = original.get(deployment);
+    original.delete(deployment);
     return;
   }
-  const base = healthy ?? Object.values(deployment.origins);
-  const list = base.filter((o) => !off.has(o));
-  if (config.allowedOrigins && healthy) config.allowedOrigins.splice(0, Infinity, ...list);
-  else config.allowedOrigins = list;
+  const base = deployment.healthyAllowedOrigins ?? Object.values(deployment.origins);
+  config.allowedOrigins = base.filter((o) => !off.has(o));
 }
 
 export const originNotAllowed: FaultDefinition = {
