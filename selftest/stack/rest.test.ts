@@ -655,6 +655,9 @@ describe('rpc', () => {
         select * from public.rest_items order by id
       $$;
       create function public.rest_nothing() returns void language sql as $$ select $$;
+      create function public.rest_touch() returns int language sql volatile as $$
+        insert into public.rest_items (owner, title) values (gen_random_uuid(), 'touched') returning 1
+      $$;
       create function public.rest_pairs(n int) returns table (k int, label text) language sql stable as $$
         select g, 'n' || g from generate_series(1, n) g
       $$;`);
@@ -692,6 +695,18 @@ describe('rpc', () => {
       { k: 1, label: 'n1' },
       { k: 2, label: 'n2' },
     ]);
+  });
+
+  it('runs GET in a read-only transaction: a writing function called with GET is 405 25006', async () => {
+    const res = await w.service.rpc('rest_touch', {}, { get: true });
+    expect(res.status).toBe(405);
+    expect(res.error).toMatchObject({
+      code: '25006',
+      message: 'cannot execute INSERT in a read-only transaction',
+    });
+    const post = await w.service.rpc('rest_touch');
+    expect(post).toMatchObject({ status: 200, data: 1, error: null });
+    await w.sql(`delete from public.rest_items where title = 'touched'`);
   });
 
   it('answers void with 204 and an unknown function with 404 PGRST202', async () => {

@@ -49,6 +49,10 @@ export function requestGucs(req: IncomingMessage, path: string, schema: string):
     'request.method': req.method ?? 'GET',
     'request.path': path,
   };
+  // PostgREST runs GET and HEAD in a READ ONLY transaction, so a write reached through them (a
+  // volatile function called with GET) fails with 25006 (405). Switching a transaction to read-only
+  // is allowed after its first query, which is why this can ride along with the other settings.
+  if (req.method === 'GET' || req.method === 'HEAD') gucs['transaction_read_only'] = 'on';
   // The request's schema, then the CLI's db-extra-search-path (`public, extensions`).
   if (schema !== 'public') gucs['search_path'] = `"${schema.replaceAll('"', '""')}", "public", "extensions"`;
   return gucs;
