@@ -312,3 +312,16 @@ describe('slow consumers', () => {
     }
   });
 });
+
+describe('stopping', () => {
+  it('closes every socket with 1001 and resolves even when a peer never answers the close', async () => {
+    const own = await mountRealtime(stack);
+    const polite = await rawOpen(`${own.wsUrl}?apikey=${DEMO.anonKey}&vsn=2.0.0`);
+    const deaf = await rawOpen(`${own.wsUrl}?apikey=${DEMO.anonKey}&vsn=2.0.0`);
+    (deaf.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await own.stop();
+    expect(await polite.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+    expect(own.service.server.connectionCount()).toBe(0);
+    deaf.close();
+  });
+});

@@ -68,9 +68,9 @@ export class Connection implements ChannelHost {
   }
 
   /** Server shutdown: close the socket; clients reconnect on their own (1001 is not final). */
-  shutdown(): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(CLOSE.shutdown, 'server shutting down');
+  shutdown(): Promise<void> {
     this.onClose();
+    return this.closeSocket(CLOSE.shutdown, 'server shutting down');
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
@@ -187,11 +187,21 @@ export class Connection implements ChannelHost {
       limit: this.limits.sendBufferLimit,
     });
     this.onClose();
-    this.ws.close(CLOSE.slowConsumer, reason);
-    // A client that stopped reading will not read the close frame either.
-    const kill = setTimeout(() => this.ws.terminate(), 1000);
+    void this.closeSocket(CLOSE.slowConsumer, reason);
+  }
+
+  /**
+   * Close with a code and reason; a peer that does not answer the close handshake within a second
+   * (one that stopped reading, or is gone) is cut off instead of holding the socket for ws's 30 s.
+   */
+  private closeSocket(code: number, reason: string): Promise<void> {
+    const ws = this.ws;
+    if (ws.readyState === ws.CLOSED) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    if (ws.readyState === ws.OPEN) ws.close(code, reason);
+    const kill = setTimeout(() => ws.terminate(), 1000);
     kill.unref();
-    this.ws.once('close', () => clearTimeout(kill));
+    return closed.finally(() => clearTimeout(kill));
   }
 
   private onClose(): void {

@@ -95,8 +95,9 @@ export function createRealtimeServer(
       });
     },
     connectionCount: () => connections.size,
+    /** Close every socket (1001, clients reconnect elsewhere) and resolve once they are gone. */
     async stop() {
-      for (const c of connections) c.shutdown();
+      await Promise.all([...connections].map((c) => c.shutdown()));
       connections.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
