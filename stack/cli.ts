@@ -12,6 +12,7 @@ const { values } = parseArgs({
   options: {
     persist: { type: 'string' },
     env: { type: 'string', multiple: true },
+    envs: { type: 'string' },
     fault: { type: 'string', multiple: true },
     'list-faults': { type: 'boolean', default: false },
     'show-secrets': { type: 'boolean', default: false },
@@ -26,7 +27,8 @@ if (values.help) {
   its portals on http://localhost:3000-3002, the prod-like project and portals behind the HTTPS edge
   (https://{client,agent,admin,api}.prod.localhost:${DEFAULT_PORTS.edge}), and the fault control endpoint.
 
-  --env ENV          start only this env (local or prod; repeatable; default both)
+  --env ENV          start only this env (local or prod; repeatable; default both);
+                     --envs local,prod is the same as a list
   --fault CELL:NAME  switch a fault on at boot, e.g. agent-prod:csp-blocks-socket (repeatable;
                      also RTM_FAULTS=cell:name,cell:name)
   --list-faults      print every fault with its scope and mechanism, then exit
@@ -58,10 +60,13 @@ function fail(message: string): never {
 let envs: Env[] = [...ENVS];
 let faults: FaultSpec[] = [];
 try {
-  if (values.env?.length) {
-    const bad = values.env.filter((e) => !isEnv(e));
+  const asked = [...(values.env ?? []), ...(values.envs?.split(',') ?? [])]
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (asked.length) {
+    const bad = asked.filter((e) => !isEnv(e));
     if (bad.length) throw new Error(`--env ${bad.join(', ')}: unknown env; use ${ENVS.join(' or ')}.`);
-    envs = values.env as Env[];
+    envs = [...new Set(asked)] as Env[];
   }
   faults = [
     ...parseFaultList(process.env['RTM_FAULTS'], 'RTM_FAULTS'),
