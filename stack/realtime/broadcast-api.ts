@@ -35,8 +35,8 @@ export async function handleBroadcastApi(
   const bytes = await readBytes(req, MAX_BODY);
   const body = bytes.toString('utf8');
   if (single) {
-    const topic = decodeURIComponent(single[1]!);
-    const event = decodeURIComponent(single[2]!);
+    const topic = pathParam(single[1]!, 'topic');
+    const event = pathParam(single[2]!, 'event');
     const isPrivate = url.searchParams.get('private') === 'true';
     const binary = (req.headers['content-type'] ?? '').startsWith('application/octet-stream');
     if (!binary) parseJson(body, 'payload');
@@ -145,4 +145,13 @@ async function readBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+function pathParam(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (cause) {
+    if (!(cause instanceof URIError)) throw cause;
+    throw new HttpError(400, { message: `The ${name} in the path is not valid percent-encoding: ${raw}` });
+  }
 }
