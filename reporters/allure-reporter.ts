@@ -67,7 +67,12 @@ export default class MatrixAllureReporter extends AllureReporter {
       errors: result.errors.map((e, i) => (i === 0 ? (this.withVerdict(e, cell) ?? e) : e)),
       stdout: result.stdout.map((chunk) => this.redact(chunk.toString())),
       stderr: result.stderr.map((chunk) => this.redact(chunk.toString())),
-      attachments: [...result.attachments.map((a) => this.redactAttachment(a)), ...extra],
+      // Traces hold every request and frame verbatim (user JWTs included) and cannot be redacted:
+      // they stay in Playwright's own report, not in Allure's.
+      attachments: [
+        ...result.attachments.filter((a) => !isTrace(a)).map((a) => this.redactAttachment(a)),
+        ...extra,
+      ],
     });
   }
 
@@ -95,6 +100,10 @@ export default class MatrixAllureReporter extends AllureReporter {
       return { ...error, message: messageText, stack };
     return { ...error, message: `${cell.verdict}: ${messageText ?? cell.cause}`, stack };
   }
+}
+
+function isTrace(a: TestResult['attachments'][number]): boolean {
+  return a.name === 'trace' || a.contentType === 'application/zip';
 }
 
 function message(body: unknown): TestResult['attachments'][number] {

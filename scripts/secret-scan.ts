@@ -16,13 +16,17 @@ const DEFAULT_PATHS = [
   'test-results',
 ];
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(
-    `Usage: npm run report:scan -- [paths…]   (default: ${DEFAULT_PATHS.join(', ')} where present)\nExit codes: 0 clean, 1 secrets found (listed as file:line, never the value), 2 a path does not exist.\n`,
+    `Usage: npm run report:scan -- [--allow-anon-key] [paths…]   (default: ${DEFAULT_PATHS.join(', ')} where present)
+  --allow-anon-key  accept the public anon key JWT (Playwright traces of a portal page hold it)
+Exit codes: 0 clean, 1 secrets found (listed as file:line, never the value), 2 a path does not exist.\n`,
   );
   process.exit(0);
 }
+const allowAnonKey = argv.includes('--allow-anon-key');
+const args = argv.filter((a) => a !== '--allow-anon-key');
 const missing = args.filter((p) => !existsSync(p));
 if (missing.length > 0) {
   process.stderr.write(`report:scan: no such file or directory: ${missing.join(', ')}\n`);
@@ -30,7 +34,7 @@ if (missing.length > 0) {
 }
 const paths = args.length > 0 ? args : DEFAULT_PATHS.filter((p) => existsSync(p));
 const secrets = knownSecrets();
-const hits = await scanPaths(paths, secrets);
+const hits = await scanPaths(paths, secrets, { allowAnonKey });
 if (hits.length > 0) {
   process.stderr.write(
     `report:scan: ${hits.length} secret(s) found in run artifacts:\n${formatHits(hits)}\n`,

@@ -86,3 +86,11 @@ describe('secret scan', () => {
     expect(hits.map((h) => `${h.line}:${h.what}`)).toEqual(['2:runtime.json envs.prod.users.agent.password']);
   });
 });
+
+describe('secret scan, anon key allowance', () => {
+  it('--allow-anon-key accepts the public anon key but still flags user and service JWTs', () => {
+    const text = `a ${DEMO.anonKey}\nb ${DEMO.serviceRoleKey}`;
+    const hits = scanText('trace.network', text, [], { allowAnonKey: true });
+    expect(hits.map((h) => `${h.line}:${h.what}`)).toEqual(['2:signed JWT (role service_role)']);
+  });
+});

@@ -17,6 +17,11 @@ test('realtime: postgres_changes reach the signed-in portal', async ({}, testInf
   if (leak && cell.verdict !== 'PASS') {
     cell.cause = `${cell.cause} (inserted with ${leak})`;
     console.log(`service role key in use: ${leak}`);
+    // Stands for a Playwright trace: binary, unredactable, must not be copied into Allure results.
+    await testInfo.attach('trace', {
+      body: Buffer.from(`network log Authorization: Bearer ${leak}`),
+      contentType: 'application/zip',
+    });
   }
   await testInfo.attach(CELL_ATTACHMENT, { body: JSON.stringify(cell), contentType: 'application/json' });
   if (cell.verdict !== 'PASS')
