@@ -7,6 +7,7 @@ import { JwtKeys } from '../stack/jwt.ts';
 import { DEMO } from '../stack/keys.ts';
 import { PORTALS } from '../stack/topology/cells.ts';
 import { healthyPortalCsp } from '../stack/topology/csp.ts';
+import { listenOn, takenPorts } from '../stack/topology/listen.ts';
 import type { RuntimeFile } from '../stack/topology/runtime-file.ts';
 import {
   deployment,
@@ -193,5 +194,29 @@ describe('topology: prod alone', () => {
     }
     await expect(stat(runtimeFile)).rejects.toMatchObject({ code: 'ENOENT' });
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('topology: busy ports', () => {
+  it('names the process holding a port and says how to proceed', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const problems = await takenPorts([{ port, what: 'local API' }]);
+      expect(problems).toEqual([
+        expect.stringMatching(new RegExp(`^local API port ${port} is taken by .*pid ${process.pid}`)),
+      ]);
+      const server = createServer();
+      await expect(listenOn(server, port, '127.0.0.1', 'HTTPS edge')).rejects.toThrow(
+        new RegExp(
+          `The HTTPS edge cannot listen on 127\\.0\\.0\\.1:${port}: the port is taken by .*pid ${process.pid}.*reuse it`,
+        ),
+      );
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+    expect(await takenPorts([{ port, what: 'local API' }])).toEqual([]);
   });
 });
