@@ -23,6 +23,8 @@ export interface AuthorizeRequest {
   /** PK values of the new row (INSERT/UPDATE); empty when no row check is needed. */
   pkValues: string[];
   checkRows: boolean;
+  /** The change's transaction: row checks wait until it is visible to new snapshots. */
+  xid: number;
   casts: CastRequest[];
 }
 
@@ -50,6 +52,7 @@ export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<A
     req.pkValues,
     req.checkRows,
     JSON.stringify(req.claims),
+    req.xid,
   ];
   const casts = req.casts.map((c) => {
     params.push(c.value);
@@ -59,7 +62,7 @@ export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<A
   // Casts come first in the select list so they run before the function switches roles.
   const text = `select array[${casts.length ? casts.join(', ') : ''}]::jsonb[] as v,
     realtime.rtm_authorize($1::oid::regclass, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                           $7::boolean, $8::jsonb) as a`;
+                           $7::boolean, $8::jsonb, $9::bigint) as a`;
   // Named, so each pooled connection plans a given table shape once.
   const name = `rtm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
   const { rows } = await pool.query<{

@@ -35,6 +35,7 @@ export interface Change {
   oldTuple: Tuple | null;
   oldIsKeyOnly: boolean;
   commitTimestamp: string;
+  xid: number;
 }
 
 interface Delivery {
@@ -152,6 +153,7 @@ export class Dispatcher {
       claims,
       pkValues: kind === 'DELETE' ? [] : meta.pk.map((c) => newRow.get(c) ?? ''),
       checkRows: kind !== 'DELETE',
+      xid: change.xid,
       casts,
     });
     const newJson = jsonRow(newSlots, auth.values);

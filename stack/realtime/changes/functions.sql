@@ -115,6 +115,10 @@ $$;
 -- is visible iff `select exists(... where <pk> = <values>)` is true as that role with
 -- request.jwt.claims set. Claims whose role cannot SELECT the whole primary key are not checked
 -- (the engine sends them the hosted 401 error event instead).
+-- Earlier signatures of this file's versions, so a persisted database keeps one definition.
+drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], boolean, jsonb);
+drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb);
+
 create or replace function realtime.rtm_authorize(
   entity regclass,
   col_names text[],
@@ -123,7 +127,8 @@ create or replace function realtime.rtm_authorize(
   pk_types text[],
   pk_vals text[],
   check_rows boolean,
-  claims jsonb
+  claims jsonb,
+  xid bigint
 ) returns jsonb
 language plpgsql
 as $$
@@ -140,6 +145,10 @@ declare
   c jsonb;
   ok boolean;
   stmt text;
+  i int;
+  snap pg_snapshot;
+  xmax8 bigint;
+  xid8_full bigint;
 begin
   perform set_config('role', null, true);
   foreach working_role in array roles loop
@@ -154,6 +163,24 @@ begin
   if not (check_rows and rls and coalesce(array_length(pk_names, 1), 0) > 0) then
     return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok,
       'visible', (select coalesce(jsonb_agg(true), '[]'::jsonb) from unnest(claims_list)));
+  end if;
+
+  -- The walsender may stream a transaction as soon as its commit record is flushed, a moment before
+  -- the committing backend makes it visible to new snapshots; an RLS check in that moment would miss
+  -- the row. Postgres offers no way to block on that, so wait until a fresh snapshot sees the xid
+  -- (microseconds in practice; bounded at about one second). The 32-bit xid from the stream gets
+  -- the epoch of the snapshot's xmax.
+  if xid is not null then
+    for i in 1 .. 10000 loop
+      snap = pg_catalog.pg_current_snapshot();
+      xmax8 = pg_catalog.pg_snapshot_xmax(snap)::text::bigint;
+      xid8_full = (xmax8 & ~4294967295::bigint) | xid;
+      if xid8_full > xmax8 then
+        xid8_full = xid8_full - 4294967296;
+      end if;
+      exit when pg_catalog.pg_visible_in_snapshot(xid8_full::text::xid8, snap);
+      perform pg_catalog.pg_sleep(0.0001);
+    end loop;
   end if;
 
   stmt = format('select exists(select 1 from %s where %s)', entity, (
@@ -188,4 +215,4 @@ end;
 $$;
 
 -- Lets an engine tell whether this file's current version is installed.
-create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 2 $$;
+create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 3 $$;

@@ -45,6 +45,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
   const dispatcher = new Dispatcher(pool, catalog, registry, log);
   const relations = new Map<number, Relation>();
   let commitTs = '';
+  let xid = 0;
   let fatal: Error | undefined;
 
   const onMessage = (m: PgOutputMessage) => {
@@ -52,6 +53,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
       case 'begin':
         // Changes arrive only after their commit, so the begin message already has its timestamp.
         commitTs = commitTimestamp(m.commitTimeMicros);
+        xid = m.xid;
         return;
       case 'relation':
         relations.set(m.relation.oid, m.relation);
@@ -72,6 +74,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
           oldTuple: m.tag === 'insert' ? null : m.oldTuple,
           oldIsKeyOnly: m.tag === 'insert' ? false : m.oldIsKeyOnly,
           commitTimestamp: commitTs,
+          xid,
         };
         dispatcher.handle(change);
         return;

@@ -92,7 +92,7 @@ export function decodePgOutput(buf: Buffer): PgOutputMessage {
   const kind = String.fromCharCode(r.u8());
   switch (kind) {
     case 'B':
-      return { tag: 'begin', finalLsn: r.u64(), commitTimeMicros: r.i64(), xid: r.i32() };
+      return { tag: 'begin', finalLsn: r.u64(), commitTimeMicros: r.i64(), xid: r.u32() };
     case 'C':
       r.u8(); // flags, unused
       return { tag: 'commit', commitLsn: r.u64(), endLsn: r.u64(), commitTimeMicros: r.i64() };
