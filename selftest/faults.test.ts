@@ -59,6 +59,48 @@ describe('fault switches', () => {
     return rows[0]?.id ?? '';
   };
 
+  /**
+   * A raw socket from `origin` joined to public.tickets INSERTs as the service role; returns a waiter
+   * for the first received frame matching a predicate (frames are kept, so none is missed).
+   */
+  const joinChanges = async (d: Deployment, origin: string) => {
+    const socket = await open(d, origin);
+    const frames: unknown[][] = [];
+    const waiters: (() => void)[] = [];
+    socket.on('message', (data) => {
+      frames.push(JSON.parse(String(data)));
+      for (const w of waiters.splice(0)) w();
+    });
+    socket.send(
+      JSON.stringify([
+        '1',
+        '1',
+        'realtime:public:tickets',
+        'phx_join',
+        {
+          config: {
+            broadcast: { ack: false, self: false },
+            presence: { key: '', enabled: false },
+            postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'tickets' }],
+            private: false,
+          },
+          access_token: d.project.config.serviceRoleKey,
+        },
+      ]),
+    );
+    return async (pick: (f: unknown[]) => boolean) => {
+      for (;;) {
+        const found = frames.find(pick);
+        if (found) return found;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    };
+  };
+  const isSystem = (status: 'ok' | 'error') => (f: unknown[]) =>
+    f[3] === 'system' &&
+    (f[4] as { extension?: string; status?: string }).extension === 'postgres_changes' &&
+    (f[4] as { status?: string }).status === status;
+
   it('covers every switchable fault of FAILURES.md', () => {
     expect(FAULTS.map((f) => f.name).sort()).toEqual(
       [
@@ -294,38 +336,8 @@ describe('fault switches', () => {
   it("slow-delivery: that origin's postgres_changes arrive past the budget, others at once", async () => {
     await on('agent-local', 'slow-delivery');
     const subscribe = async (origin: string) => {
-      const socket = await open(local, origin);
-      const frames: unknown[][] = [];
-      const waiters: (() => void)[] = [];
-      socket.on('message', (data) => {
-        frames.push(JSON.parse(String(data)));
-        for (const w of waiters.splice(0)) w();
-      });
-      const waitFor = async (pick: (f: unknown[]) => boolean) => {
-        for (;;) {
-          const found = frames.find(pick);
-          if (found) return found;
-          await new Promise<void>((resolve) => waiters.push(resolve));
-        }
-      };
-      socket.send(
-        JSON.stringify([
-          '1',
-          '1',
-          'realtime:public:tickets',
-          'phx_join',
-          {
-            config: {
-              broadcast: { ack: false, self: false },
-              presence: { key: '', enabled: false },
-              postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'tickets' }],
-              private: false,
-            },
-            access_token: local.project.config.serviceRoleKey,
-          },
-        ]),
-      );
-      await waitFor((f) => f[3] === 'system' && (f[4] as { status?: string }).status === 'ok');
+      const waitFor = await joinChanges(local, origin);
+      await waitFor(isSystem('ok'));
       return waitFor;
     };
     const slow = await subscribe(local.origins.agent);
@@ -358,8 +370,14 @@ describe('fault switches', () => {
     expect(await published(prod)).toBe(0);
     expect(await published(local)).toBe(1);
     expect(stack.faults.list()).toMatchObject([{ target: 'prod', fault: 'table-not-published' }]);
+    // Every prod cell's subscription now fails the way hosted realtime says so: a system error.
+    const refused = (await (
+      await joinChanges(prod, prod.origins.admin)
+    )(isSystem('error'))) as [unknown, unknown, unknown, unknown, { message: string }];
+    expect(refused[4].message).toMatch(/^Unable to subscribe to changes with given parameters/);
     await off('prod', 'table-not-published');
     expect(await published(prod)).toBe(1);
+    await (await joinChanges(prod, prod.origins.admin))(isSystem('ok'));
   });
 
   it("rls-hides-rows: that role's SELECT policy stops showing the row, and the migration's policy comes back", async () => {
