@@ -27,7 +27,7 @@ function gate(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('npm run gate', () => {
+describe('npm run gate', { timeout: 60_000 }, () => {
   it('0: every cell passed within budget against external targets', () => {
     const r = gate('--summary', writeSummary('pass', external(recordedRun())));
     expect(r.out).toContain('PASS  agent-prod: p95 143 ms within 2.00 s, external target');
