@@ -3,6 +3,8 @@ import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import ws from 'ws';
 import { createApiServer } from '../../stack/http/server.ts';
+import { freePort } from '../../stack/ports.ts';
+import { Database } from '../../stack/postgres/db.ts';
 import { listen } from '../../stack/project.ts';
 import { restService } from '../../stack/rest/index.ts';
 import { type RestWorld, startRestWorld } from './rest-support.ts';
@@ -637,6 +639,33 @@ describe('several exposed schemas', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('database unreachable', () => {
+  it('answers 503 PGRST002 while the schema cache cannot be read', async () => {
+    // A real connection attempt to a loopback port nothing listens on.
+    const db = new Database('127.0.0.1', await freePort(), 'postgres');
+    const service = restService({ ...w.stack.local.ctx, db });
+    const server = createApiServer({ routes: service.routes });
+    await listen(server, 0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const res = await fetch(`${url}/rest/v1/rest_items`, {
+        headers: { apikey: w.stack.local.config.anonKey },
+      });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body).toMatchObject({
+        code: 'PGRST002',
+        message: 'Could not query the database for the schema cache. Retrying.',
+      });
+      expect(body.details).toMatch(/ECONNREFUSED/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.end();
     }
   });
 });

@@ -131,3 +131,28 @@ export function fromPgError(error: pg.DatabaseError, authed: boolean): PgrstErro
     { cause: error },
   );
 }
+
+/**
+ * Map what running a statement threw: Postgres errors as PostgREST relays them, a lost or refused
+ * connection as its 503 PGRST000; anything else is a bug here and propagates (500, logged).
+ */
+export function fromExecutionError(error: unknown, authed: boolean): unknown {
+  if (isPgError(error)) return fromPgError(error, authed);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const lostConnection =
+    error instanceof Error &&
+    ((typeof code === 'string' && /^E[A-Z]+$/.test(code)) ||
+      /Connection terminated|connection timeout/i.test(error.message));
+  if (!lostConnection) return error;
+  return new PgrstError(
+    503,
+    {
+      code: 'PGRST000',
+      details: error.message,
+      hint: null,
+      message: 'Database connection error. Retrying the connection.',
+    },
+    {},
+    { cause: error },
+  );
+}

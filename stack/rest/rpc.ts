@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import type { ProjectContext } from '../context.ts';
 import type { RestIdentity } from './auth.ts';
-import { fromPgError, isPgError, pgrstError, singularityError } from './errors.ts';
+import { fromExecutionError, pgrstError, singularityError } from './errors.ts';
 import { closestName } from './fuzzy.ts';
 import { negotiate } from './media.ts';
 import { parsePreferences } from './preferences.ts';
@@ -89,8 +89,7 @@ export async function handleRpc(r: RpcRequest): Promise<void> {
       gucs,
     );
   } catch (error) {
-    if (isPgError(error)) throw fromPgError(error, r.identity.authed);
-    throw error;
+    throw fromExecutionError(error, r.identity.authed);
   }
   const headers: Record<string, string> = {};
   if (negotiated) headers['Content-Profile'] = schema;

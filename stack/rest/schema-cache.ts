@@ -215,11 +215,26 @@ export class SchemaCache {
   }
 
   private async load(): Promise<void> {
-    const [tables, routines, foreignKeys] = await Promise.all([
-      this.admin.query<TableRow>(TABLES_SQL, [this.schemas]),
-      this.admin.query<RoutineRow>(ROUTINES_SQL, [this.schemas]),
-      this.admin.query<ForeignKeyRow>(FOREIGN_KEYS_SQL, [this.schemas]),
-    ]);
+    let tables: pg.QueryResult<TableRow>;
+    let routines: pg.QueryResult<RoutineRow>;
+    let foreignKeys: pg.QueryResult<ForeignKeyRow>;
+    try {
+      [tables, routines, foreignKeys] = await Promise.all([
+        this.admin.query<TableRow>(TABLES_SQL, [this.schemas]),
+        this.admin.query<RoutineRow>(ROUTINES_SQL, [this.schemas]),
+        this.admin.query<ForeignKeyRow>(FOREIGN_KEYS_SQL, [this.schemas]),
+      ]);
+    } catch (cause) {
+      // PostgREST's answer while it cannot read the catalog; the next request tries again.
+      const error = pgrstError(
+        503,
+        'PGRST002',
+        'Could not query the database for the schema cache. Retrying.',
+        (cause as Error).message,
+      );
+      error.cause = cause;
+      throw error;
+    }
     const nextRelationships = new Map<string, Relationship[]>();
     const add = (key: string, rel: Relationship) => {
       const list = nextRelationships.get(key) ?? [];

@@ -2,14 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import type { ProjectContext } from '../context.ts';
 import type { RestIdentity } from './auth.ts';
-import {
-  columnNotFound,
-  fromPgError,
-  isPgError,
-  PgrstError,
-  pgrstError,
-  singularityError,
-} from './errors.ts';
+import { columnNotFound, fromExecutionError, PgrstError, pgrstError, singularityError } from './errors.ts';
 import { type Media, negotiate } from './media.ts';
 import { type Preferences, parsePreferences } from './preferences.ts';
 import { type ApiQuery, parseQuery } from './query-params.ts';
@@ -238,8 +231,7 @@ async function execute(
     );
   } catch (error) {
     if (error instanceof RollbackWith) return error.row;
-    if (isPgError(error)) throw fromPgError(error, r.identity.authed);
-    throw error;
+    throw fromExecutionError(error, r.identity.authed);
   }
 }
 
