@@ -151,9 +151,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       undo.push({ what: 'runtime file', run: () => removeRuntimeFile(file) });
     }
   } catch (error) {
-    // The boot error is what the caller must see; a failed cleanup is logged by unwind.
-    await unwind().catch(() => undefined);
-    throw error;
+    // The boot error is what the caller must see; a failed cleanup is added to it, not lost.
+    const cleanup = await unwind().then(
+      () => undefined,
+      (cleanupError: Error) => cleanupError,
+    );
+    if (!cleanup) throw error;
+    throw new Error(`${(error as Error).message} (then cleaning up failed: ${cleanup.message})`, {
+      cause: error,
+    });
   }
 
   let stopping: Promise<void> | undefined;
