@@ -145,7 +145,25 @@ describe('judgeCell: the ladder from recorded evidence', () => {
       ];
     });
     expect(result.verdict).toBe('SOCKET_REJECTED');
-    expect(result.cause).toContain('answered HTTP 401 instead of 101');
+    expect(result.cause).toContain(
+      'answered HTTP 401 instead of 101 Switching Protocols (Chromium: "Error during WebSocket handshake: Unexpected response code: 401").',
+    );
+  });
+
+  it('SOCKET_REJECTED for a 401, which Chromium reports only as an authentication failure', async () => {
+    const result = await judgeWith((e) => {
+      e.sockets = [
+        socket([], {
+          handshake: undefined,
+          errors: [{ atMs: 2001, message: 'HTTP Authentication failed; no valid credentials available' }],
+        }),
+      ];
+    });
+    expect(result.verdict).toBe('SOCKET_REJECTED');
+    expect(result.handshake).toEqual({ status: 401, outcome: 'rejected' });
+    expect(result.cause).toMatch(
+      /answered HTTP 401 instead of 101 Switching Protocols \(Chromium: "HTTP Authentication failed; no valid credentials available"\)\.$/,
+    );
   });
 
   it('JOINED_AS_ANON when the join carries the anon key (the anon apikey in the URL alone is normal)', async () => {
