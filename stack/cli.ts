@@ -77,7 +77,12 @@ try {
 }
 
 // A stack that is still running owns the fixed ports and the runtime file: say so instead of failing later.
-const previous = await readRuntimeFile(RUNTIME_FILE).catch(() => undefined);
+const previous = await readRuntimeFile(RUNTIME_FILE).catch((error: Error) => {
+  // Missing is the normal case; an unreadable leftover is replaced once this stack is up.
+  if (!error.message.startsWith('No running stack'))
+    console.warn(`Ignoring the old runtime file: ${error.message}`);
+  return undefined;
+});
 if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
   fail(
     `A stack is already running (pid ${previous.pid}, started ${previous.startedAt}; ${RUNTIME_FILE}). ` +
