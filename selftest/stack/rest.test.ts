@@ -232,6 +232,12 @@ describe('filters', () => {
       () => q().or('score.in.(10,20),tags.cs.{green}'),
       ['Beta, the second', 'alpha', 'delta "quoted"'],
     ],
+    ['likeAnyOf', () => q().likeAnyOf('title', ['al*', 'de*']), ['alpha', 'delta "quoted"']],
+    ['likeAllOf', () => q().likeAllOf('title', ['*a*', '*t*']), ['Beta, the second', 'delta "quoted"']],
+    ['ilikeAnyOf', () => q().ilikeAnyOf('title', ['BETA*', 'GAMMA*']), ['Beta, the second', 'gamma (3)']],
+    ['regexMatch', () => q().regexMatch('title', '^[ab]'), ['alpha']],
+    ['regexIMatch', () => q().regexIMatch('title', '^[ab]'), ['Beta, the second', 'alpha']],
+    ['isDistinct', () => q().isDistinct('score', 10), ['Beta, the second', 'delta "quoted"', 'gamma (3)']],
     ['filter() with raw operator', () => q().filter('score', 'gte', 40), ['delta "quoted"']],
     [
       'textSearch (plfts)',
@@ -357,6 +363,27 @@ describe('order, limit, offset, count', () => {
     expect(counted.headers.get('content-range')).toBe('*/0');
     const empty = await w.alice.db.from('rest_items').select('*', { count: 'exact' }).eq('score', 999);
     expect(empty).toMatchObject({ data: [], count: 0, status: 200, error: null });
+  });
+
+  it('honours a Range header like limit/offset', async () => {
+    const res = await w.raw('/rest_items?select=slug&order=slug', {
+      token: w.alice.token,
+      headers: { Range: '1-2', 'Range-Unit': 'items', Prefer: 'count=exact' },
+    });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe('1-2/4');
+    expect(await res.json()).toEqual([{ slug: 'beta' }, { slug: 'delta' }]);
+    const past = await w.raw('/rest_items?select=slug&offset=9', {
+      token: w.alice.token,
+      headers: { Prefer: 'count=exact' },
+    });
+    expect(past.status).toBe(416);
+    expect(await past.json()).toEqual({
+      code: 'PGRST103',
+      details: 'An offset of 9 was requested, but there are only 4 rows.',
+      hint: null,
+      message: 'Requested range not satisfiable',
+    });
   });
 
   it('HEAD with count returns the count and no body', async () => {
