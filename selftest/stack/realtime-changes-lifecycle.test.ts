@@ -95,6 +95,22 @@ describe('subscriptions over time', () => {
     engine.unsubscribe(rec.key);
   });
 
+  it('a column added at run time appears in columns and record (relation cache invalidated)', async () => {
+    const rec = await record(engine, service, [{ event: 'INSERT', schema: 'public', table: 'rtl' }]);
+    await sql(`insert into rtl values (250, 'before')`);
+    await rec.waitFor(byId(250), 'insert before the new column');
+    await sql(`alter table rtl add column extra jsonb default '{"k": 1}'`);
+    await sql(`insert into rtl values (251, 'after')`);
+    const got = await rec.waitFor(byId(251), 'insert after the new column');
+    expect(got.data.columns?.map((c) => `${c.name}:${c.type}`)).toEqual([
+      'id:int4',
+      'label:text',
+      'extra:jsonb',
+    ]);
+    expect(got.data.record).toEqual({ id: 251, label: 'after', extra: { k: 1 } });
+    engine.unsubscribe(rec.key);
+  });
+
   it('unsubscribe stops deliveries', async () => {
     const gone = await record(engine, service, [{ event: 'INSERT', schema: 'public', table: 'rtl' }]);
     const witness = await record(engine, service, [{ event: 'INSERT', schema: 'public', table: 'rtl' }]);

@@ -46,10 +46,12 @@ beforeAll(async () => {
     create table public.rtc_hidden (id int primary key);
     create table public.rtc_nopk (n int);
     create table public.rtc_cols (id int primary key, visible text, secret text);
+    create table public.rtc_nopriv (id int primary key, body text);
+    revoke select on public.rtc_nopriv from anon;
     revoke select on public.rtc_cols from authenticated;
     grant select (id, visible) on public.rtc_cols to authenticated;
     alter publication supabase_realtime add table public.rtc_items, public.rtc_full, public.rtc_private,
-      public.rtc_nopk, public.rtc_cols;
+      public.rtc_nopk, public.rtc_cols, public.rtc_nopriv;
   `);
   engine = await createChangesEngine(stack.local.ctx);
 });
@@ -268,6 +270,23 @@ describe('authorization', () => {
     for (const r of recs) expect(r.received.map((x) => x.data.record?.['id'])).toEqual(ids);
     for (const r of recs) engine.unsubscribe(r.key);
     await sql(`drop policy "burst" on public.rtc_private`);
+  });
+
+  it('a role that cannot SELECT the primary key gets the hosted 401 error event', async () => {
+    const rec = await record(engine, anon, [{ event: '*', schema: 'public', table: 'rtc_nopriv' }]);
+    expect(rec.result).toEqual({ ok: true });
+    await sql(`insert into rtc_nopriv values (1, 'x')`);
+    const got = await rec.waitFor((r) => r.data.table === 'rtc_nopriv', '401 error event');
+    expect(got.data).toEqual({
+      columns: [],
+      commit_timestamp: null,
+      errors: ['Error 401: Unauthorized'],
+      schema: 'public',
+      table: 'rtc_nopriv',
+      record: {},
+      type: 'INSERT',
+    });
+    engine.unsubscribe(rec.key);
   });
 
   it('each change is authorized once per distinct claims set, not once per subscriber', async () => {

@@ -38,6 +38,12 @@ export interface Change {
   xid: number;
 }
 
+/**
+ * Changes authorized at once. They share the project's admin pool (10 connections) with auth and
+ * the rest of the stack, so a burst must not take all of it; 4 keeps both cores busy.
+ */
+const MAX_IN_FLIGHT = 4;
+
 interface Delivery {
   entries: Entry[];
   data: ChangeData;
@@ -53,6 +59,8 @@ export class Dispatcher {
     deliveries: 0,
   };
   private tail: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private readonly queued: (() => void)[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -68,7 +76,7 @@ export class Dispatcher {
     );
     if (!entries.length) return;
     this.metrics.changes++;
-    const job = this.process(change, entries).catch((error: Error) => {
+    const job = this.limited(() => this.process(change, entries)).catch((error: Error) => {
       this.log.error('could not authorize a change; it is not delivered', {
         table: `${change.relation.schema}.${change.relation.table}`,
         type: change.kind,
@@ -82,6 +90,17 @@ export class Dispatcher {
   /** Resolves once every change handed over so far has been delivered. */
   drain(): Promise<void> {
     return this.tail;
+  }
+
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.queued.push(resolve));
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.queued.shift()?.();
+    }
   }
 
   private deliver(oid: number, deliveries: Delivery[]): void {

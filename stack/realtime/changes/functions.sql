@@ -214,5 +214,10 @@ begin
 end;
 $$;
 
+-- Only the engine (the superuser) calls these: rtm_authorize switches roles and reads any table.
+revoke all on function realtime.rtm_check_subscription(regclass, text, text[], text[], text[], text[]) from public;
+revoke all on function realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb, bigint)
+  from public;
+
 -- Lets an engine tell whether this file's current version is installed.
-create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 3 $$;
+create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 4 $$;
