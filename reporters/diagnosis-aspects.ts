@@ -90,12 +90,17 @@ function portalValue(c: SummaryCell): string {
 function signInValue(c: SummaryCell): string {
   const s = c.stages.find((x) => x.stage === 'signed_in');
   if (!s) return 'unknown';
-  const claims = (s.evidence['claims'] ?? s.evidence) as Record<string, unknown>;
-  const userRole = claims['user_role'] ?? claims['userRole'];
-  const role = claims['role'];
+  // The fixtures record what the dashboard showed (outcome, shownRole) and, when decoded, the claims.
+  const e = s.evidence;
+  const claims = (e['claims'] ?? {}) as Record<string, unknown>;
   const parts: string[] = [s.status];
-  if (typeof role === 'string') parts.push(`role=${role}`);
-  parts.push(`user_role=${typeof userRole === 'string' ? normalise(userRole, c.portal) : '<missing>'}`);
+  if (typeof e['outcome'] === 'string') parts.push(`outcome=${e['outcome']}`);
+  if (typeof e['shownRole'] === 'string') parts.push(`role shown=${normalise(e['shownRole'], c.portal)}`);
+  if (typeof claims['role'] === 'string') parts.push(`role=${claims['role']}`);
+  if ('claims' in e) {
+    const userRole = claims['user_role'] ?? claims['userRole'];
+    parts.push(`user_role=${typeof userRole === 'string' ? normalise(userRole, c.portal) : '<missing>'}`);
+  }
   return parts.join(', ');
 }
 

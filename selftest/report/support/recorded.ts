@@ -26,6 +26,11 @@ export function recordedCell(path: string): CellResult {
   return JSON.parse(readFileSync(join(DIR, path), 'utf8')) as CellResult;
 }
 
+/** A healthy six-cell run recorded from the real matrix against the embedded stack (`real/pass/`). */
+export function realRun(): CellOutcome[] {
+  return PROJECTS.map((project) => outcome(recordedCell(join('real', 'pass', `${project}.json`))));
+}
+
 /** The healthy run, with each named fault's recorded cells swapped in. */
 export function recordedRun(...faults: string[]): CellOutcome[] {
   const cells = new Map(PROJECTS.map((p) => [p, recordedCell(join('pass', `${p}.json`))]));
