@@ -386,6 +386,20 @@ describe('order, limit, offset, count', () => {
     });
   });
 
+  it('answers csv() as PostgREST formats CSV', async () => {
+    const { data, error, status } = await w.alice.db
+      .from('rest_items')
+      .select('slug, title, score')
+      .in('slug', ['beta', 'gamma', 'delta'])
+      .order('slug')
+      .csv();
+    expect(error).toBeNull();
+    expect(status).toBe(200);
+    expect(data).toBe(
+      'slug,title,score\nbeta,"Beta, the second",20\ndelta,"delta ""quoted""",40\ngamma,"gamma (3)",',
+    );
+  });
+
   it('HEAD with count returns the count and no body', async () => {
     const res = await w.alice.db
       .from('rest_items')

@@ -38,6 +38,14 @@ export async function handleRpc(r: RpcRequest): Promise<void> {
   }
   const { schema, negotiated } = requestSchema(r.req, r.cache.schemas);
   const media = negotiate(r.req);
+  if (media.csv) {
+    throw pgrstError(
+      406,
+      'PGRST107',
+      'None of these media types are available: text/csv',
+      'The embedded REST service answers RPC results as JSON only.',
+    );
+  }
   const prefs = parsePreferences(r.req);
   const shaping = [...r.url.searchParams.keys()].filter(
     (k) => k !== 'apikey' && (method === 'POST' || NOT_ARGUMENTS.has(k)),

@@ -56,6 +56,7 @@ export async function handleTable(r: TableRequest): Promise<void> {
   }
   const { schema, negotiated } = requestSchema(req, r.cache.schemas);
   const media = negotiate(req);
+  if (media.csv && method !== 'GET' && method !== 'HEAD') throw csvNotAvailable();
   const prefs = parsePreferences(req);
   const reading = method === 'GET' || method === 'HEAD';
   const rangeHeader = reading ? headerValue(req, 'range') : undefined;
@@ -169,7 +170,7 @@ function buildStatement(
   media: Media,
   embeds: EmbedPlanner,
 ): Statement {
-  const shape = { stripNulls: media.stripNulls };
+  const shape = { stripNulls: media.stripNulls, csv: media.csv };
   const returning = prefs.return === 'representation' ? query.select : undefined;
   const applyDefaults = prefs.missing === 'default';
   switch (method) {
@@ -245,4 +246,13 @@ function contentLocation(table: string, params: URLSearchParams): string {
   const pairs = [...params].filter(([k]) => k !== 'apikey').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const query = new URLSearchParams(pairs).toString();
   return `/${encodeURIComponent(table)}${query ? `?${query}` : ''}`;
+}
+
+function csvNotAvailable() {
+  return pgrstError(
+    406,
+    'PGRST107',
+    'None of these media types are available: text/csv',
+    'The embedded REST service answers CSV for reads (GET/HEAD) only.',
+  );
 }

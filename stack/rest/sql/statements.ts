@@ -33,10 +33,21 @@ export interface ResultRow {
 export interface BodyShape {
   /** `nulls=stripped` in the Accept header. */
   stripNulls: boolean;
+  /** `text/csv` instead of JSON (reads only). */
+  csv: boolean;
 }
 
 /** Postgres builds the JSON, so types serialize exactly as behind PostgREST. */
 function bodyColumns(shape: BodyShape): string {
+  if (shape.csv) {
+    // PostgREST's CSV: the keys of the first row as the header, then each row's text form without
+    // its parentheses (Postgres quotes values with commas, quotes or blanks as CSV expects).
+    const header =
+      `(SELECT coalesce(string_agg(a.k, ','), '') FROM (SELECT json_object_keys(r)::text AS k ` +
+      `FROM (SELECT row_to_json(hh) AS r FROM pgrst_source AS hh LIMIT 1) s) a)`;
+    const rows = `coalesce(string_agg(substring(_postgrest_t::text, 2, length(_postgrest_t::text) - 2), E'\\n'), '')`;
+    return `pg_catalog.count(_postgrest_t) AS page_total, ${header} || E'\\n' || ${rows} AS body, NULL AS single_body`;
+  }
   const agg = shape.stripNulls ? 'json_strip_nulls(json_agg(_postgrest_t))' : 'json_agg(_postgrest_t)';
   return (
     `pg_catalog.count(_postgrest_t) AS page_total, ` +
