@@ -81,6 +81,7 @@ export class Dispatcher {
         table: `${change.relation.schema}.${change.relation.table}`,
         type: change.kind,
         error: error.message,
+        next: 'a SELECT policy that raises, or a table dropped mid-flight, fails the check; run the RLS check by hand as the role',
       });
       return [] as Delivery[];
     });
@@ -93,13 +94,15 @@ export class Dispatcher {
   }
 
   private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    // A finishing job hands its slot straight to the next waiter, so the cap is never exceeded.
     if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.queued.push(resolve));
-    this.inFlight++;
+    else this.inFlight++;
     try {
       return await fn();
     } finally {
-      this.inFlight--;
-      this.queued.shift()?.();
+      const next = this.queued.shift();
+      if (next) next();
+      else this.inFlight--;
     }
   }
 
