@@ -62,8 +62,14 @@ export function requestGucs(req: IncomingMessage, path: string, schema: string):
  * The request body as PostgREST reads it: JSON (the default when no Content-Type is sent) or a
  * form; arrays must hold objects with one key set unless `columns=` says which keys count.
  */
-export async function readPayload(req: IncomingMessage, hasColumns: boolean): Promise<Payload> {
+export async function readPayload(
+  req: IncomingMessage,
+  hasColumns: boolean,
+  emptyIsObject = false,
+): Promise<Payload> {
   const text = await readBody(req);
+  // An RPC call without a body has no arguments (PostgREST reads it as `{}`).
+  if (emptyIsObject && text.trim() === '') return {};
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/x-www-form-urlencoded') {
     return Object.fromEntries(new URLSearchParams(text));

@@ -114,7 +114,7 @@ export async function handleRpc(r: RpcRequest): Promise<void> {
 }
 
 async function readArgs(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const payload = await readPayload(req, true);
+  const payload = await readPayload(req, true, true);
   if (Array.isArray(payload)) {
     throw pgrstError(400, 'PGRST102', 'Empty or invalid json', 'RPC arguments must be a JSON object');
   }
