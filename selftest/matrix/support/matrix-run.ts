@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runningStackEnvs } from '../../../fixtures/config/web-server.ts';
+import { RUNTIME_FILE } from '../../../fixtures/env/runtime.ts';
+import { CELL_ATTACHMENT, type CellResult } from '../../../fixtures/evidence.ts';
+import { DEFAULT_PORTS } from '../../../stack/topology/default-ports.ts';
+import { takenPorts } from '../../../stack/topology/listen.ts';
+
+/**
+ * Running the real matrix from the project's own tests: `npx playwright test` in a child process,
+ * its JSON report, and the CellResult each test attached. The matrix needs the fixed ports
+ * (compatibility with `supabase start` is the point), so callers first prove they are usable.
+ */
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+const FIXED = [
+  { port: DEFAULT_PORTS.db, what: 'Postgres' },
+  { port: DEFAULT_PORTS.localApi, what: 'local API' },
+  ...Object.entries(DEFAULT_PORTS.localPortals).map(([p, port]) => ({ port, what: `local ${p} portal` })),
+  { port: DEFAULT_PORTS.edge, what: 'HTTPS edge' },
+];
+
+/** Free fixed ports, or a running `npm run stack` serving both envs; otherwise say what holds them. */
+export async function fixedPortsState(): Promise<'free' | 'running-stack'> {
+  const running = runningStackEnvs(RUNTIME_FILE);
+  if (running?.includes('local') && running.includes('prod')) return 'running-stack';
+  const taken = await takenPorts(FIXED);
+  if (taken.length === 0) return 'free';
+  const stack = running
+    ? `the running stack in ${RUNTIME_FILE} serves only ${running.join(', ') || 'no env'}`
+    : `no running \`npm run stack\` is recorded in ${RUNTIME_FILE}`;
+  throw new Error(
+    `The matrix needs the fixed ports, and they are held by something it cannot use (${stack}):\n  ${taken.join('\n  ')}\nStop that process, or start \`npm run stack\` (both envs) and run again.`,
+  );
+}
+
+export interface JsonReport {
+  stats: { expected: number; unexpected: number; flaky: number; skipped: number };
+  suites: unknown[];
+  errors: { message?: string }[];
+}
+
+export interface MatrixRun {
+  code: number | null;
+  output: string;
+  report?: JsonReport;
+}
+
+export function runMatrix(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<MatrixRun> {
+  const outputDir = mkdtempSync(join(tmpdir(), 'rtm-matrix-'));
+  const reportFile = join(outputDir, 'results.json');
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'npx',
+      ['playwright', 'test', '--reporter=json', `--output=${join(outputDir, 'artifacts')}`, ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_FILE: reportFile, CI: '', FORCE_COLOR: '0', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    const collect = (d: Buffer) => {
+      output += d.toString();
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let report: JsonReport | undefined;
+      try {
+        report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return reject(error);
+      }
+      resolve({ code, output, report });
+    });
+  });
+}
+
+type Attachment = { name: string; body?: string; path?: string };
+type Node = { suites?: Node[]; specs?: { tests: { results: { attachments: Attachment[] }[] }[] }[] };
+
+/** Every `matrix-cell.json` the run attached, last attempt per cell. */
+export function cellResults(report: JsonReport): CellResult[] {
+  const byCell = new Map<string, CellResult>();
+  const walk = (node: Node) => {
+    for (const spec of node.specs ?? []) {
+      for (const test of spec.tests) {
+        for (const result of test.results) {
+          for (const a of result.attachments.filter((x) => x.name === CELL_ATTACHMENT)) {
+            const text = a.body
+              ? Buffer.from(a.body, 'base64').toString('utf8')
+              : readFileSync(a.path!, 'utf8');
+            const cell = JSON.parse(text) as CellResult;
+            byCell.set(cell.cell, cell);
+          }
+        }
+      }
+    }
+    for (const child of node.suites ?? []) walk(child);
+  };
+  for (const suite of report.suites as Node[]) walk(suite);
+  return [...byCell.values()];
+}
+
+/**
+ * `npm run stack` (both envs) on the fixed ports, for tests that switch faults at run time; resolves
+ * on its ready line. Stopped with SIGTERM so it removes its runtime file and stops Postgres.
+ */
+export function startFixedStack(): Promise<{ stop(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn('npm', ['run', 'stack'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const stop = () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      });
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (/Embedded stack ready in \d+ ms/.test(output)) resolve({ stop });
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      reject(new Error(`npm run stack exited ${code} before it was ready; output:\n${output.slice(-4000)}`)),
+    );
+  });
+}
