@@ -109,6 +109,30 @@ describe('postgres_changes through the channel layer', () => {
     }
   });
 
+  it('a change the engine delivers while the join is being answered arrives after the reply and system ok', async () => {
+    const eager = new ScriptedEngine();
+    const subscribeLive = eager.subscribe.bind(eager);
+    eager.subscribe = async (sub) => {
+      const result = await subscribeLive(sub);
+      // Live before subscribe resolves, as the engine contract allows: a change lands at once.
+      sub.deliver(
+        sub.bindings.map((b) => b.id),
+        change,
+      );
+      return result;
+    };
+    const other = await mountRealtime(stack, { engine: eager });
+    try {
+      const ws = await rawOpen(`${other.wsUrl}?apikey=${DEMO.anonKey}&vsn=2.0.0`);
+      ws.send(['1', '1', 'realtime:eager', 'phx_join', { config: { postgres_changes: bindings } }]);
+      await ws.next(v2('realtime:eager', 'postgres_changes'));
+      expect(ws.frames.map((f) => (f as unknown[])[3])).toEqual(['phx_reply', 'system', 'postgres_changes']);
+      ws.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('an engine that throws on subscribe becomes a system error; the join itself still succeeds', async () => {
     const failing = new ScriptedEngine();
     failing.subscribe = async () => {

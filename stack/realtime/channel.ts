@@ -53,12 +53,19 @@ interface JoinConfig {
 export class Channel implements Member {
   private closed = false;
   private changesKey: string | undefined;
+  /** The first subscription while the engine registers it: its early deliveries count (and wait). */
+  private joiningKey: string | undefined;
   private subscribeSeq = 0;
   private tokenTimer: NodeJS.Timeout | undefined;
   private readonly pendingDeliveries = new Set<NodeJS.Timeout>();
   private presenceTracked = false;
   /** The join's subscribe outcome, announced by start() once the join reply is out. */
   private subscription: SubscribeResult | undefined;
+  /**
+   * Frames from others (changes, broadcasts) that arrive between subscribing and the join reply:
+   * a client drops them before it is joined, so they wait for start().
+   */
+  private held: Outgoing[] | undefined = [];
   private presenceEnabled: boolean;
   private readonly hubKey: string;
   readonly subTopic: string;
@@ -134,6 +141,9 @@ export class Channel implements Member {
     if (this.presenceEnabled) {
       this.pushOwn('presence_state', this.deps.presence.state(this.topic, this.config.isPrivate));
     }
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const out of held) this.host.send(out);
   }
 
   /** A frame for this channel from its socket (join_ref already checked). */
@@ -171,7 +181,7 @@ export class Channel implements Member {
 
   /** Frames from other members of the topic (broadcast, presence_diff) arrive here. */
   push(out: Outgoing): void {
-    if (!this.closed) this.host.send(out);
+    if (!this.closed) this.forward(out);
   }
 
   /** Stop the channel: unsubscribe, untrack, forget timers; `notify` sends `phx_close`. */
@@ -181,6 +191,7 @@ export class Channel implements Member {
     clearTimeout(this.tokenTimer);
     for (const t of this.pendingDeliveries) clearTimeout(t);
     this.pendingDeliveries.clear();
+    this.held = undefined;
     if (this.changesKey) this.deps.engine.unsubscribe(this.changesKey);
     this.changesKey = undefined;
     this.deps.hub.remove(this.hubKey, this);
@@ -196,6 +207,7 @@ export class Channel implements Member {
   private async subscribeChanges(): Promise<SubscribeResult | undefined> {
     if (this.config.bindings.length === 0) return undefined;
     const key = `${this.host.id}:${this.topic}:${this.joinRef ?? ''}:${++this.subscribeSeq}`;
+    if (this.changesKey === undefined) this.joiningKey = key;
     let result: SubscribeResult;
     try {
       result = await this.deps.engine.subscribe({
@@ -221,6 +233,7 @@ export class Channel implements Member {
     } else {
       this.deps.engine.unsubscribe(key);
     }
+    if (this.joiningKey === key) this.joiningKey = undefined;
     return result;
   }
 
@@ -235,16 +248,16 @@ export class Channel implements Member {
 
   /** One change for this channel: `[null,null,topic,"postgres_changes",{ids,data}]` (§2.8). */
   private deliver(key: string, ids: number[], data: ChangeData): void {
-    if (this.closed || key !== this.changesKey) return;
+    if (this.closed || !this.isCurrent(key)) return;
     const out = message(null, null, this.topic, 'postgres_changes', { ids, data });
     const delay = this.deps.ctx.realtimeFaults.deliveryDelayMs(this.host.origin);
     if (delay <= 0) {
-      this.host.send(out);
+      this.forward(out);
       return;
     }
     const timer = setTimeout(() => {
       this.pendingDeliveries.delete(timer);
-      if (!this.closed && key === this.changesKey) this.host.send(out);
+      if (!this.closed && this.isCurrent(key)) this.forward(out);
     }, delay);
     this.pendingDeliveries.add(timer);
   }
@@ -351,6 +364,15 @@ export class Channel implements Member {
     if (this.closed) return;
     this.pushOwn('system', { extension: 'system', status: 'error', message: reason, channel: this.subTopic });
     this.close(true);
+  }
+
+  private isCurrent(key: string): boolean {
+    return key === this.changesKey || (this.changesKey === undefined && key === this.joiningKey);
+  }
+
+  private forward(out: Outgoing): void {
+    if (this.held) this.held.push(out);
+    else this.host.send(out);
   }
 
   /** A push from this channel: carries its join_ref and no ref. */
