@@ -47,6 +47,8 @@ export default class MatrixAllureReporter extends AllureReporter {
             { name: 'story', value: env },
             ...(cell ? [{ name: 'tag', value: cell.verdict }] : []),
           ],
+          // Every cell runs the same test title; the name says which cell it is.
+          displayName: `${project || `${portal}-${env}`} › ${test.title}`,
           parameters: [
             { name: 'portal', value: portal },
             { name: 'env', value: env },

@@ -51,7 +51,12 @@ function main(): number {
       output: out,
       categories: allure3Categories(),
       // One index.html that opens from a downloaded CI artifact without a server.
-      plugins: { awesome: { options: { singleFile: true, reportName: 'Realtime matrix' } } },
+      // Tree by env, then portal: the matrix's own axes.
+      plugins: {
+        awesome: {
+          options: { singleFile: true, reportName: 'Realtime matrix', groupBy: ['story', 'feature'] },
+        },
+      },
     };
     writeFileSync(config, JSON.stringify(settings));
     // The package exports no path to its CLI; its bin is cli.js at the package root.

@@ -2,8 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, expect as pwExpect } from '@playwright/test';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import { knownSecrets } from '../../reporters/known-secrets.ts';
 import { scanPaths } from '../../reporters/redact-check.ts';
 import { type Summary, summarySchema } from '../../reporters/summary-schema.ts';
@@ -178,11 +181,54 @@ describe('Allure results', () => {
   });
 });
 
+describe('Allure report', () => {
+  it('npm run report:allure builds one HTML file that renders offline with the failing cell named', async () => {
+    const run = spawnSync(
+      TSX,
+      [
+        join(ROOT, 'scripts', 'report-allure.ts'),
+        '--results',
+        join(work, 'allure-results'),
+        '--out',
+        join(work, 'allure-report'),
+      ],
+      { cwd: work, encoding: 'utf8', env: { ...env, NO_COLOR: '1' } },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(join(work, 'allure-report')).filter((f) => f.endsWith('.html'))).toEqual([
+      'index.html',
+    ]);
+    const html = readFileSync(join(work, 'allure-report', 'index.html'), 'utf8');
+    expect(html).not.toContain('googletagmanager');
+
+    const browser = await chromium.launch(chromiumLaunchOptions());
+    try {
+      const page = await browser.newPage();
+      const remote: string[] = [];
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+        remote.push(url);
+        return route.abort();
+      });
+      await page.goto(pathToFileURL(join(work, 'allure-report', 'index.html')).href);
+      await pwExpect(
+        page.getByText('agent-prod › realtime: postgres_changes reach the signed-in portal'),
+      ).toBeVisible({
+        timeout: 30_000,
+      });
+      expect(remote).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
+
 describe('secret scan over every file the reporters wrote', () => {
   it('finds no secret, signed JWT or sb_secret key in the matrix report or the Allure results', async () => {
     const secrets = [...knownSecrets(ROOT, env), { name: 'planted leak', value: leak }];
     const hits = await scanPaths(
-      ['live', 'merged', 'allure-results'].map((d) => join(work, d)),
+      ['live', 'merged', 'allure-results', 'allure-report'].map((d) => join(work, d)),
       secrets,
     );
     expect(hits).toEqual([]);
