@@ -85,12 +85,13 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
   };
 
   const stream = await startReplication(
+    // The superuser the admin pool logs in as (replication needs the REPLICATION attribute).
     {
       host: ctx.db.host,
       port: ctx.db.port,
       database: ctx.db.database,
-      user: 'postgres',
-      password: 'postgres',
+      user: String(pool.options.user),
+      password: String(pool.options.password),
     },
     onMessage,
     (error) => {

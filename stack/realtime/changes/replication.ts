@@ -115,9 +115,19 @@ export async function startReplication(
       if (stopping) return;
       stopping = true;
       clearInterval(timer);
-      // Ending the session drops the temporary slot on the server.
+      // End streaming (CopyDone), then drop the slot on its own session, so it is gone when stop()
+      // resolves. Should that fail, ending the session still drops a temporary slot, moments later.
+      try {
+        connection.endCopyFrom();
+        await streaming;
+        await client.query(`DROP_REPLICATION_SLOT ${slot}`);
+      } catch (error) {
+        log.warn('could not drop the replication slot explicitly; the server drops it with the session', {
+          slot,
+          error: (error as Error).message,
+        });
+      }
       await client.end().catch(() => undefined);
-      await streaming;
     },
   };
 }
@@ -126,6 +136,8 @@ interface ProtocolConnection {
   on(event: 'copyData', listener: (msg: { chunk: Buffer }) => void): void;
   once(event: 'replicationStart', listener: () => void): void;
   sendCopyFromChunk(chunk: Buffer): void;
+  /** Sends CopyDone. */
+  endCopyFrom(): void;
 }
 
 /** Standby status update ('r'): written, flushed and applied positions, microseconds since 2000. */
