@@ -99,6 +99,21 @@ describe('refusals, with the hosted messages', () => {
         'rtf_cols',
       ),
     );
+    expect(await subscribeMessage({ event: '*', schema: 'public', table: 'rtf', filter: 'n=like.1%' })).toBe(
+      exception(
+        '[{"n", "like", "1%", false}]',
+        'ERROR P0001 (raise_exception) operator like requires a text-compatible column type, got integer',
+      ),
+    );
+    expect(await subscribeMessage({ event: '*', schema: 'public', table: 'rtf', filter: 'n=is.true' })).toBe(
+      exception(
+        '[{"n", "is", "true", false}]',
+        'ERROR P0001 (raise_exception) is true filter requires a boolean column, got integer',
+      ),
+    );
+    expect(
+      await subscribeMessage({ event: '*', schema: 'public', table: 'rtf' }, claimsFor('no_such_role')),
+    ).toBe(exception('[]', 'ERROR 42704 (undefined_object) role "no_such_role" does not exist'));
     // Over 80 columns Elixir's pretty inspect breaks lines by rules the engine only approximates,
     // so only the parts that do not depend on line breaking are compared here.
     const many = Array.from({ length: 101 }, (_, i) => i).join(',');
