@@ -62,6 +62,11 @@ export default class MatrixReporter implements Reporter {
   }
 
   async onEnd(result: FullResult): Promise<void> {
+    // `--list`, or a run stopped before any test: keep the last real report rather than an empty one.
+    if (this.outcomes.size === 0) {
+      process.stdout.write(`\nMatrix report: no test ran; ${this.outputDir}/ left as it was.\n`);
+      return;
+    }
     const config = this.config;
     const projects = config ? matrixProjects(config.projects) : [];
     const outcomes = [...this.outcomes.values()].filter(

@@ -127,6 +127,24 @@ describe('sharded run merged = unsharded run', () => {
   });
 });
 
+describe('a run where no test ran', () => {
+  it('--list leaves the last matrix report alone instead of writing an empty one', () => {
+    const run = spawnSync(process.execPath, [PLAYWRIGHT, 'test', '-c', CONFIG, '--list'], {
+      cwd: work,
+      encoding: 'utf8',
+      env: {
+        ...env,
+        RTM_FIXTURE_REPORTERS: JSON.stringify([
+          [join(ROOT, 'reporters', 'matrix-reporter.ts'), { outputDir: join(work, 'live') }],
+        ]),
+      },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Matrix report: no test ran; ${join(work, 'live')}/ left as it was.`);
+    expect(readSummary('live').run.totals.cells).toBe(6);
+  });
+});
+
 describe('Allure results', () => {
   type AllureResult = {
     status: string;
