@@ -64,7 +64,9 @@ const config: PlaywrightTestConfig<MatrixOptions> = {
   expect: { timeout: 10_000 },
   reporter: reporters,
   use: {
-    trace: 'retain-on-failure',
+    // DOM snapshots carry the page's network log, and with it the sign-in request's password and the
+    // session's tokens; no artifact may hold those, so traces keep actions, console and screenshots.
+    trace: { mode: 'retain-on-failure', snapshots: false, screenshots: true, sources: true },
     screenshot: 'only-on-failure',
     launchOptions: chromiumLaunchOptions(),
   },
