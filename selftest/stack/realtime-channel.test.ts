@@ -133,6 +133,19 @@ describe('postgres_changes through the channel layer', () => {
     }
   });
 
+  it('tells a client that opted into broadcast.replication_ready that replication is up', async () => {
+    const ws = await rawOpen(`${rt.wsUrl}?apikey=${DEMO.anonKey}&vsn=2.0.0`);
+    ws.send(['1', '1', 'realtime:ready', 'phx_join', { config: { broadcast: { replication_ready: true } } }]);
+    expect(await ws.next(v2('realtime:ready', 'system'))).toEqual([
+      '1',
+      null,
+      'realtime:ready',
+      'system',
+      { extension: 'system', status: 'ok', message: 'Replication connection established', channel: 'ready' },
+    ]);
+    ws.close();
+  });
+
   it('an engine that throws on subscribe becomes a system error; the join itself still succeeds', async () => {
     const failing = new ScriptedEngine();
     failing.subscribe = async () => {

@@ -39,6 +39,8 @@ const CONFIRM_TOKEN_INTERVAL_MS = 5 * 60 * 1000;
 interface JoinConfig {
   ack: boolean;
   self: boolean;
+  /** `broadcast.replication_ready`: the client wants to hear when replication is up. */
+  replicationReady: boolean;
   presenceKey: string;
   presenceEnabled: boolean;
   isPrivate: boolean;
@@ -138,6 +140,15 @@ export class Channel implements Member {
     if (this.closed) return;
     if (this.subscription) this.pushChangesStatus(this.subscription);
     this.subscription = undefined;
+    if (this.config.replicationReady) {
+      // Hosted polls its replication connection; here the engine streams before the service exists.
+      this.pushOwn('system', {
+        extension: 'system',
+        status: 'ok',
+        message: 'Replication connection established',
+        channel: this.subTopic,
+      });
+    }
     if (this.presenceEnabled) {
       this.pushOwn('presence_state', this.deps.presence.state(this.topic, this.config.isPrivate));
     }
@@ -390,6 +401,7 @@ function parseConfig(payload: Record<string, unknown>): JoinConfig {
   return {
     ack: flag(broadcast['ack']),
     self: flag(broadcast['self']),
+    replicationReady: flag(broadcast['replication_ready']),
     presenceEnabled: flag(presence['enabled']),
     // Hosted (`Join.presence_key`) generates a UUID when the key is "" or absent.
     presenceKey: rawKey === undefined || rawKey === null || rawKey === '' ? randomUUID() : String(rawKey),
