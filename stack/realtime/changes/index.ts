@@ -47,6 +47,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
   let commitTs = '';
   let xid = 0;
   let fatal: Error | undefined;
+  let stopped = false;
 
   const onMessage = (m: PgOutputMessage) => {
     switch (m.tag) {
@@ -105,6 +106,11 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
 
   const engine: ChangesEngine = {
     async subscribe(sub: ChangesSubscription): Promise<SubscribeResult> {
+      if (stopped) {
+        throw new Error(
+          `postgres_changes engine of project ${ctx.config.name} is stopped; subscribe on a running project`,
+        );
+      }
       if (fatal) {
         throw new Error(
           `postgres_changes is unavailable for project ${ctx.config.name}: ${fatal.message}. Restart the stack.`,
@@ -157,6 +163,8 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
           });
         }
       }
+      if (stopped)
+        return { ok: false, message: 'Unable to subscribe to changes: the realtime service is stopping' };
       // Registered synchronously: every change decoded from now on sees this subscription.
       registry.replace(sub.key, entries);
       log.debug('subscribed', { key: sub.key, role, tables: [...new Set(entries.map((e) => e.oid))].length });
@@ -168,6 +176,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
     },
 
     async stop(): Promise<void> {
+      stopped = true;
       registry.clear();
       await stream.stop();
       await dispatcher.drain();
