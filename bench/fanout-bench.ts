@@ -112,6 +112,18 @@ export function fanoutRows(o: FanoutOutcome): Row[] {
       raw: o.server,
     });
   }
+  const c = o.authorizeConcurrency;
+  rows.push({
+    figure: `${label}: profile: authorize queries in flight (mean / max)`,
+    value: `${c.mean.toFixed(2)} / ${c.max} · waits ${Object.entries(c.waits)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([w, n]) => `${w} ${n}`)
+      .join(', ')}`,
+    target: '—',
+    anchor: '—',
+    raw: c,
+  });
   rows.push({
     figure: `${label}: join all / inserts achieved / load-gen CPU`,
     value: `${o.joinS.toFixed(1)} s / ${o.achievedRate.toFixed(1)}/s / ${o.loadGeneratorCpuPct.toFixed(0)} %`,

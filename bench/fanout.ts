@@ -57,6 +57,45 @@ export interface FanoutOutcome {
   loadGeneratorCpuPct: number;
   loadGeneratorRssMiB: number;
   realSignIns: number;
+  /** Postgres backends running the engine's authorize query, sampled every 100 ms (profile counter). */
+  authorizeConcurrency: { mean: number; max: number; samples: number; waits: Record<string, number> };
+}
+
+/**
+ * How many of the engine's authorize queries run at once, and what they wait on: tells a CPU-bound
+ * engine from a serialized one without touching the stack.
+ */
+function watchAuthorizeBackends(dbUrl: string): { stop(): Promise<FanoutOutcome['authorizeConcurrency']> } {
+  const client = new pg.Client({ connectionString: dbUrl });
+  const counts: number[] = [];
+  const waits: Record<string, number> = {};
+  let running = true;
+  const loop = (async () => {
+    await client.connect();
+    while (running) {
+      const { rows } = await client.query<{ w: string | null }>(
+        `select coalesce(wait_event_type || ':' || wait_event, 'cpu') as w from pg_stat_activity
+          where state = 'active' and query like '%rtm_authorize%' and pid <> pg_backend_pid()`,
+      );
+      counts.push(rows.length);
+      for (const r of rows) waits[r.w ?? 'cpu'] = (waits[r.w ?? 'cpu'] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await client.end();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const sum = counts.reduce((a, b) => a + b, 0);
+      return {
+        mean: counts.length ? sum / counts.length : 0,
+        max: Math.max(0, ...counts),
+        samples: counts.length,
+        waits,
+      };
+    },
+  };
 }
 
 interface RowTruth {
@@ -151,6 +190,7 @@ export async function runFanout(
     const total = Math.round(point.rate * point.durationS);
     const intervalMs = 1000 / point.rate;
     const server = options.stackPid ? watchServer(options.stackPid) : undefined;
+    const backends = watchAuthorizeBackends(target.dbUrl);
     const cpu0 = process.cpuUsage();
     const windowStart = performance.now();
     const inflight: Promise<void>[] = [];
@@ -190,6 +230,7 @@ export async function runFanout(
     while (performance.now() < deadline && missing()) await new Promise((r) => setTimeout(r, 100));
     const cpu = process.cpuUsage(cpu0);
     const usage = server?.stop();
+    const authorizeConcurrency = await backends.stop();
     const windowS = (performance.now() - windowStart) / 1000;
 
     const latencies: number[] = [];
@@ -216,6 +257,7 @@ export async function runFanout(
       loadGeneratorCpuPct: (100 * (cpu.user + cpu.system)) / 1e6 / windowS,
       loadGeneratorRssMiB: process.memoryUsage().rss / 1024 / 1024,
       realSignIns: realTokens.size,
+      authorizeConcurrency,
     };
   } finally {
     await Promise.all(subscribers.map((s) => s.close().catch(() => undefined)));

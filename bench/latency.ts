@@ -12,12 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { type AuthorizeCost, measureAuthorizeCost } from './authorize-cost.ts';
 import { subscribeBrowser } from './browser-subscriber.ts';
 import { type ChildStack, startChildStack } from './child-stack.ts';
 import { startFloor } from './floor.ts';
 import { createLoadUsers, LOAD_PASSWORD, signIn } from './load-users.ts';
 import { subscribeNode } from './node-subscriber.ts';
-import type { BenchResult } from './report.ts';
+import type { BenchResult, Row } from './report.ts';
 import { ms, type Summary, summarize } from './stats.ts';
 
 const INSERTS = Number(process.env['RTM_BENCH_INSERTS'] ?? 500);
@@ -184,6 +185,7 @@ export async function measureLatency(
 export async function benchLatency(): Promise<BenchResult> {
   const stack = await startChildStack();
   let runs: LatencyRun[] & { calibration?: { offsetMs: number; rttMs: number } };
+  let cost: AuthorizeCost[];
   try {
     // RTM_BENCH_MODES=sync|default narrows a run to one commit mode (profiling); both by default.
     const only = process.env['RTM_BENCH_MODES'];
@@ -191,10 +193,12 @@ export async function benchLatency(): Promise<BenchResult> {
       stack,
       MODES.filter((m) => !only || m.key === only),
     );
+    // What one change costs in SQL, alone and with fan-out-sized claims lists (profiling counter).
+    cost = await measureAuthorizeCost(stack.dbUrl);
   } finally {
     await stack.stop();
   }
-  const rows = runs.flatMap((run, i) => {
+  const rows: Row[] = runs.flatMap((run, i): Row[] => {
     const s = run.summary;
     const tag = i === 0 ? '' : ` [${run.mode}]`;
     const ratio = s.node.p50 / s.floor.p50;
@@ -241,6 +245,14 @@ export async function benchLatency(): Promise<BenchResult> {
       },
     ];
   });
+  for (const c of cost)
+    rows.push({
+      figure: `profile: engine's authorize round trip, ${c.claimsSets} claims set(s), median`,
+      value: `${ms(c.medianMs)} (${c.perClaimsUs.toFixed(1)} µs per claims set)`,
+      target: '—',
+      anchor: '—',
+      raw: c,
+    });
   const cal = runs.calibration;
   return {
     name: 'latency',

@@ -40,6 +40,12 @@ export async function publish(result: BenchResult): Promise<void> {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(fmt(l));
   for (const n of result.notes) console.log(`  note: ${n}`);
+  // The machine is shared: the load it was under belongs beside every figure.
+  console.log(
+    `  machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} (1/5/15 min)`,
+  );
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${result.name}.json`);
   await writeFile(

@@ -1,0 +1,65 @@
+/**
+ * Profile counter for the changes engine's hot path: the one SQL round trip a change costs
+ * (`authorize()` from stack/realtime/changes/authorize.ts, i.e. `realtime.rtm_authorize`), timed for
+ * 1, 500 and 2,000 distinct claims sets against the help-desk tickets table — the same call the
+ * engine makes per insert with that many subscribers. Used by bench:latency and bench:fanout to say
+ * what dominates delivery.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { authorize } from '../stack/realtime/changes/authorize.ts';
+import { Catalog } from '../stack/realtime/changes/catalog.ts';
+import { median } from './stats.ts';
+
+export interface AuthorizeCost {
+  claimsSets: number;
+  medianMs: number;
+  perClaimsUs: number;
+}
+
+export async function measureAuthorizeCost(
+  dbUrl: string,
+  sizes = [1, 500, 2000],
+  repeats = 15,
+): Promise<AuthorizeCost[]> {
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+  try {
+    const { rows } = await pool.query<{ oid: number }>("select 'public.tickets'::regclass::oid as oid");
+    const meta = await new Catalog(pool).table(Number(rows[0]?.oid));
+    const row = new Map<string, string>([
+      ['id', randomUUID()],
+      ['title', 'authorize cost'],
+      ['created_by', randomUUID()],
+    ]);
+    const out: AuthorizeCost[] = [];
+    for (const n of sizes) {
+      const claims = Array.from({ length: n }, () => ({
+        role: 'authenticated',
+        sub: randomUUID(),
+        exp: Math.floor(Date.now() / 1000) + 3600,
+        user_role: 'client',
+      }));
+      const times: number[] = [];
+      for (let i = 0; i < repeats; i++) {
+        const t0 = performance.now();
+        await authorize(pool, {
+          table: meta,
+          roles: ['authenticated'],
+          claims,
+          pkValues: [row.get('id') as string],
+          checkRows: true,
+          casts: [...row].map(([name, value]) => ({
+            type: meta.columns.find((c) => c.name === name)?.regtype ?? 'text',
+            value,
+          })),
+        });
+        times.push(performance.now() - t0);
+      }
+      const m = median(times);
+      out.push({ claimsSets: n, medianMs: m, perClaimsUs: (1000 * m) / n });
+    }
+    return out;
+  } finally {
+    await pool.end();
+  }
+}
