@@ -126,6 +126,28 @@ describe('vsn 2.0.0', () => {
   });
 });
 
+describe('errors about bad frames', () => {
+  it('never repeat a token the frame carried', () => {
+    const jwt =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsImV4cCI6MTk4MzgxMjk5Nn0.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0';
+    const frame = JSON.stringify({
+      topic: 'realtime:x',
+      payload: { access_token: jwt, key: 'sb_secret_abc-DEF_123' },
+    });
+    let message = '';
+    try {
+      v2Serializer.decode(text(frame), false);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('expected V2 array');
+    expect(message).toContain('<jwt>');
+    expect(message).toContain('<secret key>');
+    expect(message).not.toContain('eyJ');
+    expect(message).not.toContain('sb_secret_');
+  });
+});
+
 describe('vsn 1.0.0', () => {
   it('decodes the object form realtime-js sends with vsn 1.0.0', () => {
     const frame =

@@ -175,7 +175,13 @@ export function asString(value: unknown, field: string): string {
   throw new FrameError('INVALID_FIELD', `${field} must be a string, got ${preview(value)}`);
 }
 
+/**
+ * A short rendering of a bad frame for errors, logs and close reasons. A malformed frame can still
+ * carry a token (a join payload in the wrong shape), so JWTs and opaque keys are masked.
+ */
 export function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = (JSON.stringify(value) ?? String(value))
+    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<jwt>')
+    .replace(/sb_(publishable|secret)_[\w-]+/g, '<$1 key>');
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
