@@ -177,6 +177,19 @@ describe('payload shapes', () => {
     engine.unsubscribe(rec.key);
   });
 
+  it('a change over 1 MiB keeps only values of at most 64 bytes and says 413', async () => {
+    const rec = await record(engine, service, [{ event: 'INSERT', schema: 'public', table: 'rtc_items' }]);
+    const { rows } = await sql(
+      `insert into rtc_items (n, label, secret) values (5, repeat('x', 1100000), 'short') returning id`,
+    );
+    const id = Number(rows[0].id);
+    const got = await rec.waitFor(byId(id), 'the oversized INSERT');
+    expect(got.data.errors).toEqual(['Error 413: Payload Too Large']);
+    expect(got.data.record).toMatchObject({ id, n: 5, secret: 'short' });
+    expect(got.data.record).not.toHaveProperty('label');
+    engine.unsubscribe(rec.key);
+  });
+
   it('a table without a primary key yields the hosted 400 error event', async () => {
     const rec = await record(engine, service, [{ event: '*', schema: 'public', table: 'rtc_nopk' }]);
     await sql(`insert into rtc_nopk values (1)`);

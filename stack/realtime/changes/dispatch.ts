@@ -11,7 +11,14 @@ import type { ChangeData, ChangesSubscription } from '../changes-api.ts';
 import { authorize, type CastRequest } from './authorize.ts';
 import type { Catalog, TableMeta } from './catalog.ts';
 import { type CompiledFilter, evaluateInNode, evaluateInSql, type Row } from './filters.ts';
-import { buildPayload, errorPayload, type JsonRow, type Kind } from './payload.ts';
+import {
+  buildPayload,
+  errorPayload,
+  type JsonRow,
+  type Kind,
+  MAX_RECORD_BYTES,
+  walSizeEstimate,
+} from './payload.ts';
 import { type Relation, type Tuple, UNCHANGED_TOAST } from './pgoutput.ts';
 import type { Entry, Registry } from './registry.ts';
 
@@ -178,6 +185,7 @@ export class Dispatcher {
       xid: change.xid,
       casts,
     });
+    const oversized = walSizeEstimate(meta.columns, [newRow, identity]) > MAX_RECORD_BYTES;
     const newJson = jsonRow(newSlots, auth.values);
     const identityJson = jsonRow(identitySlots, auth.values);
 
@@ -217,6 +225,7 @@ export class Dispatcher {
             rls: auth.rls,
             privileges: auth.privileges[role] ?? [],
             selected: first.selected,
+            oversized,
           }),
         });
       }

@@ -24,7 +24,13 @@ export interface PayloadInput {
   /** SELECT privilege per `meta.columns` entry. */
   privileges: boolean[];
   selected: string[] | null;
+  /** The change exceeds hosted's 1 MiB record limit: values over 64 bytes are dropped (413). */
+  oversized: boolean;
 }
+
+/** Hosted's `max_record_bytes` (list_changes.sql) and the size a value may keep past it. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+const OVERSIZED_VALUE_BYTES = 64;
 
 export function buildPayload(input: PayloadInput): ChangeData {
   const { meta, privileges, selected, kind } = input;
@@ -41,24 +47,29 @@ export function buildPayload(input: PayloadInput): ChangeData {
   const data: Record<string, unknown> = {
     columns,
     commit_timestamp: input.commitTimestamp,
-    errors: null,
+    errors: input.oversized ? ['Error 413: Payload Too Large'] : null,
     schema: input.schema,
     table: input.table,
   };
+  const fits = (value: unknown) =>
+    !input.oversized || Buffer.byteLength(jsonbText(value)) <= OVERSIZED_VALUE_BYTES;
   if (kind === 'UPDATE' || kind === 'DELETE') {
     const old: [string, unknown][] = [];
     for (const [name, value] of input.identityRow) {
       if (!allowed.has(name)) continue;
       if (kind === 'DELETE' && input.rls && !pk.has(name)) continue;
+      if (!fits(value)) continue;
       old.push([name, value]);
     }
     data['old_record'] = jsonbObject(old);
   }
   if (kind !== 'DELETE') {
     const record: [string, unknown][] = [];
-    for (const [name, value] of input.newRow) if (allowed.has(name)) record.push([name, value]);
+    for (const [name, value] of input.newRow)
+      if (allowed.has(name) && fits(value)) record.push([name, value]);
     for (const [name, value] of input.identityRow) {
-      if (!input.newRow.has(name) && allowed.has(name)) record.push([name, value]);
+      // Hosted tests the new value's size here, which an unchanged TOAST value lacks: dropped.
+      if (!input.newRow.has(name) && allowed.has(name) && !input.oversized) record.push([name, value]);
     }
     data['record'] = jsonbObject(record);
   }
@@ -92,4 +103,36 @@ function jsonbObject(entries: [string, unknown][]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of entries) out[k] = v;
   return out;
+}
+
+/** `jsonb::text`: `{"k": v, "k2": v2}`, `[1, 2]`, strings escaped as Postgres does. */
+export function jsonbText(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(jsonbText).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${jsonbText(v)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Bytes of the wal2json record hosted measures (`octet_length(wal::text)`), estimated from what it
+ * holds: per column its name, type and value text plus the JSON around them. Exact enough for a
+ * 1 MiB threshold.
+ */
+export function walSizeEstimate(
+  columns: { name: string; typname: string }[],
+  rows: Map<string, string | null>[],
+): number {
+  const types = new Map(columns.map((c) => [c.name, c.typname]));
+  let size = 100;
+  for (const row of rows) {
+    for (const [name, value] of row) {
+      size += Buffer.byteLength(name) + (types.get(name)?.length ?? 8) + 60;
+      size += value === null ? 4 : Buffer.byteLength(value);
+    }
+  }
+  return size;
 }
