@@ -66,9 +66,12 @@ export async function startProject(
     listenUrl: `http://${config.apiHost}:${port}`,
     server,
     async stop() {
+      // Upgraded WebSockets still count as server connections, so close() only completes once the
+      // services (realtime) have closed their sockets: start it, stop the services, then wait.
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of services.reverse()) await s.stop?.();
+      await closed;
       await db.end();
     },
   };
