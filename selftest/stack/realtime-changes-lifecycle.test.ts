@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../stack/index.ts';
-import { createChangesEngine } from '../../stack/realtime/changes/index.ts';
+import { changesMetrics, createChangesEngine } from '../../stack/realtime/changes/index.ts';
 import { SLOT_PREFIX } from '../../stack/realtime/changes/replication.ts';
 import type { ChangesEngine } from '../../stack/realtime/changes-api.ts';
 import { startTestStack } from '../support/stack.ts';
@@ -64,6 +64,23 @@ describe('slots', () => {
     expect(a.received).toHaveLength(2);
     expect(b.received).toHaveLength(1);
     engine.unsubscribe(a.key);
+  });
+});
+
+describe('connection loss', () => {
+  it('comes back on a new slot when the walsender is terminated, and delivers again', async () => {
+    const before = changesMetrics(engine).reconnects;
+    await sql(
+      `select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name like $1 and active`,
+      [`${SLOT_PREFIX}%`],
+    );
+    await expect.poll(() => changesMetrics(engine).reconnects, { timeout: 20_000 }).toBe(before + 1);
+    expect(changesMetrics(engine).streaming).toBe(true);
+    const rec = await record(engine, service, [{ event: 'INSERT', schema: 'public', table: 'rtl' }]);
+    expect(rec.result).toEqual({ ok: true });
+    await sql(`insert into rtl values (500, 'after reconnect')`);
+    await rec.waitFor(byId(500), 'insert after the reconnect');
+    engine.unsubscribe(rec.key);
   });
 });
 

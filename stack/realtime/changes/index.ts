@@ -8,30 +8,36 @@ import type { ProjectContext } from '../../context.ts';
 import { fingerprint } from '../../keys.ts';
 import type { ChangesEngine, ChangesSubscription, SubscribeResult } from '../changes-api.ts';
 import { Catalog } from './catalog.ts';
-import { type Change, type ChangesMetrics, Dispatcher } from './dispatch.ts';
+import { type ChangesMetrics, Dispatcher } from './dispatch.ts';
 import type { FilterCheck } from './filters.ts';
 import { compileFilter } from './filters.ts';
 import { ensureFunctions } from './install.ts';
 import { describeParams, type ParsedParams, parseSubscriptionParams } from './params.ts';
-import { commitTimestamp, type PgOutputMessage, type Relation } from './pgoutput.ts';
 import { type Entry, Registry, stableClaimsKey } from './registry.ts';
-import { dropStaleSlots, startReplication } from './replication.ts';
+import { dropStaleSlots } from './replication.ts';
 import { postgrexMessage } from './sqlstate.ts';
+import { ChangeStream } from './stream.ts';
 
 export type { ChangesMetrics } from './dispatch.ts';
 
-const engines = new WeakMap<ChangesEngine, Dispatcher>();
+const engines = new WeakMap<ChangesEngine, { dispatcher: Dispatcher; stream: ChangeStream }>();
 
-/** Counters of an engine made by `createChangesEngine` (tests and the benchmark read them). */
-export function changesMetrics(engine: ChangesEngine): ChangesMetrics {
-  const dispatcher = engines.get(engine);
-  if (!dispatcher) throw new Error('changesMetrics() needs an engine returned by createChangesEngine()');
-  return { ...dispatcher.metrics };
+export interface EngineMetrics extends ChangesMetrics {
+  /** False while the replication connection is lost and being re-established. */
+  streaming: boolean;
+  /** Times the replication connection came back after being lost. */
+  reconnects: number;
 }
 
-/** Resolves once everything decoded so far has been delivered (tests use it as a barrier). */
-export function drainChanges(engine: ChangesEngine): Promise<void> {
-  return engines.get(engine)?.drain() ?? Promise.resolve();
+/** Counters of an engine made by `createChangesEngine` (tests and the benchmark read them). */
+export function changesMetrics(engine: ChangesEngine): EngineMetrics {
+  const parts = engines.get(engine);
+  if (!parts) throw new Error('changesMetrics() needs an engine returned by createChangesEngine()');
+  return {
+    ...parts.dispatcher.metrics,
+    streaming: !parts.stream.failure,
+    reconnects: parts.stream.reconnects,
+  };
 }
 
 export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesEngine> {
@@ -43,66 +49,20 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
   const catalog = new Catalog(pool);
   const registry = new Registry();
   const dispatcher = new Dispatcher(pool, catalog, registry, log);
-  const relations = new Map<number, Relation>();
-  let commitTs = '';
-  let xid = 0;
-  let fatal: Error | undefined;
   let stopped = false;
-
-  const onMessage = (m: PgOutputMessage) => {
-    switch (m.tag) {
-      case 'begin':
-        // Changes arrive only after their commit, so the begin message already has its timestamp.
-        commitTs = commitTimestamp(m.commitTimeMicros);
-        xid = m.xid;
-        return;
-      case 'relation':
-        relations.set(m.relation.oid, m.relation);
-        catalog.invalidate(m.relation.oid);
-        return;
-      case 'insert':
-      case 'update':
-      case 'delete': {
-        const relation = relations.get(m.relationOid);
-        if (!relation) {
-          log.error('change for a relation never described by the stream; skipped', { oid: m.relationOid });
-          return;
-        }
-        const change: Change = {
-          kind: m.tag === 'insert' ? 'INSERT' : m.tag === 'update' ? 'UPDATE' : 'DELETE',
-          relation,
-          newTuple: m.tag === 'delete' ? null : m.newTuple,
-          oldTuple: m.tag === 'insert' ? null : m.oldTuple,
-          oldIsKeyOnly: m.tag === 'insert' ? false : m.oldIsKeyOnly,
-          commitTimestamp: commitTs,
-          xid,
-        };
-        dispatcher.handle(change);
-        return;
-      }
-      default:
-        return;
-    }
-  };
-
-  const stream = await startReplication(
+  const stream = await ChangeStream.start({
     // The superuser the admin pool logs in as (replication needs the REPLICATION attribute).
-    {
+    target: {
       host: ctx.db.host,
       port: ctx.db.port,
       database: ctx.db.database,
       user: String(pool.options.user),
       password: String(pool.options.password),
     },
-    onMessage,
-    (error) => {
-      fatal = error;
-      log.error('replication stream failed; postgres_changes stops until the project restarts', {
-        error: error.message,
-      });
-    },
     log,
-  );
+    onChange: (change) => dispatcher.handle(change),
+    onRelation: (oid) => catalog.invalidate(oid),
+  });
 
   const engine: ChangesEngine = {
     async subscribe(sub: ChangesSubscription): Promise<SubscribeResult> {
@@ -111,10 +71,12 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
           `postgres_changes engine of project ${ctx.config.name} is stopped; subscribe on a running project`,
         );
       }
-      if (fatal) {
+      const lost = stream.failure;
+      if (lost) {
         throw new Error(
-          `postgres_changes is unavailable for project ${ctx.config.name}: ${fatal.message}. Restart the stack.`,
-          { cause: fatal },
+          `postgres_changes is reconnecting to the database of project ${ctx.config.name} (${lost.message}); ` +
+            'subscribe again in a moment, or check that Postgres is up if this persists.',
+          { cause: lost },
         );
       }
       // Parse every binding first, as hosted does before touching the database.
@@ -182,7 +144,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
       await dispatcher.drain();
     },
   };
-  engines.set(engine, dispatcher);
+  engines.set(engine, { dispatcher, stream });
   return engine;
 }
 

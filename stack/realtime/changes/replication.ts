@@ -37,9 +37,13 @@ export async function startReplication(
   const slot = `${SLOT_PREFIX}${process.pid}_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ ...target, replication: 'database' } as pg.ClientConfig);
   let stopping = false;
-  client.on('error', (error) => {
-    if (!stopping) onFatal(error);
-  });
+  let failed = false;
+  const fail = (error: Error) => {
+    if (stopping || failed) return;
+    failed = true;
+    onFatal(error);
+  };
+  client.on('error', fail);
   await client.connect();
   try {
     await client.query(`CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')`);
@@ -71,7 +75,7 @@ export async function startReplication(
       try {
         message = decodePgOutput(chunk.subarray(25));
       } catch (error) {
-        onFatal(new Error(`Could not decode a pgoutput message on slot ${slot}`, { cause: error }));
+        fail(new Error(`Could not decode a pgoutput message on slot ${slot}`, { cause: error }));
         return;
       }
       if (walEnd > received) received = walEnd;
@@ -89,13 +93,9 @@ export async function startReplication(
       `START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${PUBLICATION}')`,
     )
     .then(
-      () => {
-        if (!stopping) onFatal(new Error(`Replication on slot ${slot} ended unexpectedly`));
-      },
-      (error: Error) => {
-        if (!stopping)
-          onFatal(new Error(`Replication on slot ${slot} failed: ${error.message}`, { cause: error }));
-      },
+      () => fail(new Error(`Replication on slot ${slot} ended unexpectedly`)),
+      (error: Error) =>
+        fail(new Error(`Replication on slot ${slot} failed: ${error.message}`, { cause: error })),
     );
   await Promise.race([
     started,
@@ -115,6 +115,11 @@ export async function startReplication(
       if (stopping) return;
       stopping = true;
       clearInterval(timer);
+      if (failed) {
+        // The session is gone or broken; the server drops a temporary slot with it.
+        await client.end().catch(() => undefined);
+        return;
+      }
       // End streaming (CopyDone), then drop the slot on its own session, so it is gone when stop()
       // resolves. Should that fail, ending the session still drops a temporary slot, moments later.
       try {
