@@ -17,6 +17,23 @@ export interface AuthorizeCost {
   perClaimsUs: number;
 }
 
+/** A bare `select 1` round trip on the same kind of connection: the scheduler's share of every query. */
+export async function measureRoundTrip(dbUrl: string, repeats = 60): Promise<number> {
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      await client.query('select 1');
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function measureAuthorizeCost(
   dbUrl: string,
   sizes = [1, 500, 2000],

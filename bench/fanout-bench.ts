@@ -79,7 +79,7 @@ export function fanoutRows(o: FanoutOutcome): Row[] {
       raw: o.latency,
     },
     {
-      figure: `${label}: delivered / expected`,
+      figure: `${label}: delivered / expected (drain after last insert ${o.drainS.toFixed(1)} s)`,
       value: `${o.delivered}/${o.expected} (${pct.toFixed(2)} %)`,
       target: '100 %',
       anchor: '—',

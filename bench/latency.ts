@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { type AuthorizeCost, measureAuthorizeCost } from './authorize-cost.ts';
+import { type AuthorizeCost, measureAuthorizeCost, measureRoundTrip } from './authorize-cost.ts';
 import { subscribeBrowser } from './browser-subscriber.ts';
 import { type ChildStack, startChildStack } from './child-stack.ts';
 import { startFloor } from './floor.ts';
@@ -186,6 +186,7 @@ export async function benchLatency(): Promise<BenchResult> {
   const stack = await startChildStack();
   let runs: LatencyRun[] & { calibration?: { offsetMs: number; rttMs: number } };
   let cost: AuthorizeCost[];
+  let roundTripMs: number;
   try {
     // RTM_BENCH_MODES=sync|default narrows a run to one commit mode (profiling); both by default.
     const only = process.env['RTM_BENCH_MODES'];
@@ -195,6 +196,7 @@ export async function benchLatency(): Promise<BenchResult> {
     );
     // What one change costs in SQL, alone and with fan-out-sized claims lists (profiling counter).
     cost = await measureAuthorizeCost(stack.dbUrl);
+    roundTripMs = await measureRoundTrip(stack.dbUrl);
   } finally {
     await stack.stop();
   }
@@ -244,6 +246,13 @@ export async function benchLatency(): Promise<BenchResult> {
         raw: browserRatio,
       },
     ];
+  });
+  rows.push({
+    figure: 'profile: bare Postgres round trip (select 1), median',
+    value: ms(roundTripMs),
+    target: '—',
+    anchor: '—',
+    raw: roundTripMs,
   });
   for (const c of cost)
     rows.push({
