@@ -106,11 +106,16 @@ export function proxyUpgrade(
     socket.write(statusAndHeaders(upstreamRes, upstreamRes.rawHeaders));
     if (upstreamHead.length) socket.write(upstreamHead);
     if (head.length) upstreamSocket.write(head);
-    upstreamSocket.on('error', () => socket.destroy());
-    socket.on('error', () => upstreamSocket.destroy());
-    upstreamSocket.on('close', () => socket.destroy());
-    socket.on('close', () => upstreamSocket.destroy());
-    upstreamSocket.pipe(socket).pipe(upstreamSocket);
+    // A clean close on one side is passed on as a clean close (after the data in flight, so the
+    // peer still gets the last frames and the close code); a broken side breaks the other.
+    for (const [from, to] of [
+      [upstreamSocket, socket],
+      [socket, upstreamSocket],
+    ] as const) {
+      from.on('error', () => to.destroy());
+      from.on('close', (hadError: boolean) => (hadError ? to.destroy() : to.end()));
+      from.pipe(to);
+    }
   });
   upstreamReq.on('response', (upstreamRes) => {
     // Refusals are small; buffering lets the body go back with an exact Content-Length.
