@@ -547,6 +547,30 @@ describe('update, delete, upsert', () => {
     expect(ok).toMatchObject({ status: 204, error: null });
   });
 
+  it('commits despite Prefer: tx=rollback, as a Supabase project (no db-tx-end override) does', async () => {
+    const res = await w.raw('/rest_items?slug=eq.alpha', {
+      method: 'PATCH',
+      token: w.alice.token,
+      headers: { 'Content-Type': 'application/json', Prefer: 'tx=rollback' },
+      body: JSON.stringify({ score: 99 }),
+    });
+    expect(res.status).toBe(204);
+    expect(await w.sql(`select score from public.rest_items where slug = 'alpha'`)).toEqual([{ score: 99 }]);
+    const strict = await w.raw('/rest_items?slug=eq.alpha', {
+      method: 'PATCH',
+      token: w.alice.token,
+      headers: { 'Content-Type': 'application/json', Prefer: 'handling=strict, tx=rollback' },
+      body: JSON.stringify({ score: 1 }),
+    });
+    expect(strict.status).toBe(400);
+    expect(await strict.json()).toEqual({
+      code: 'PGRST122',
+      details: 'Invalid preferences: tx=rollback',
+      hint: null,
+      message: 'Invalid preferences given with handling=strict',
+    });
+  });
+
   it('upsert merges on on_conflict (200 when nothing was inserted, 201 otherwise)', async () => {
     const merged = await w.alice.db
       .from('rest_items')

@@ -8,7 +8,6 @@ export interface Preferences {
   resolution?: 'merge-duplicates' | 'ignore-duplicates';
   missing?: 'default' | 'null';
   handling?: 'strict' | 'lenient';
-  tx?: 'commit' | 'rollback';
   /** `max-affected=N` (with `handling=strict`): refuse a PATCH/DELETE touching more rows. */
   maxAffected?: number;
   /** The recognised preferences as sent, for `Preference-Applied`. */
@@ -23,7 +22,6 @@ const KNOWN: Record<string, readonly string[]> = {
   resolution: ['merge-duplicates', 'ignore-duplicates'],
   missing: ['default', 'null'],
   handling: ['strict', 'lenient'],
-  tx: ['commit', 'rollback'],
 };
 
 /** Several `Prefer` headers and comma-separated lists both occur (supabase-js appends). */
@@ -39,7 +37,9 @@ export function parsePreferences(req: IncomingMessage): Preferences {
       prefs.applied.push(`${key}=${value}`);
       continue;
     }
-    // `timezone` and `params` are PostgREST preferences accepted here without being acted on.
+    // `timezone` and `params` are PostgREST preferences accepted here without being acted on. `tx` is
+    // deliberately unknown: PostgREST honours it only with db-tx-end=*-allow-override, which Supabase
+    // does not set, so hosted commits despite `Prefer: tx=rollback` (and refuses it under strict).
     if (key === 'timezone' || key === 'params') continue;
     if (!KNOWN[key]?.includes(value)) {
       prefs.invalid.push(text);

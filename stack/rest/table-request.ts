@@ -33,13 +33,6 @@ export interface TableRequest {
   path: string;
 }
 
-/** `Prefer: tx=rollback` ends the transaction with a rollback but answers as if it committed. */
-class RollbackWith extends Error {
-  constructor(readonly row: ResultRow) {
-    super('rollback requested by Prefer: tx=rollback');
-  }
-}
-
 /** GET/HEAD/POST/PATCH/DELETE on one table or view of an exposed schema. */
 export async function handleTable(r: TableRequest): Promise<void> {
   const { req } = r;
@@ -85,24 +78,18 @@ export async function handleTable(r: TableRequest): Promise<void> {
     (method === 'PATCH' || method === 'DELETE') &&
     prefs.handling === 'strict' &&
     prefs.maxAffected !== undefined;
-  const row = await execute(
-    r,
-    statement,
-    schema,
-    (result) => {
-      const rows = Number(result.page_total);
-      if (media.singular && rows !== 1) throw singularityError(rows);
-      if (limitAffected && rows > (prefs.maxAffected ?? 0)) {
-        throw pgrstError(
-          400,
-          'PGRST124',
-          'Query result exceeds max-affected preference constraint',
-          `The query affects ${rows} rows`,
-        );
-      }
-    },
-    prefs,
-  );
+  const row = await execute(r, statement, schema, (result) => {
+    const rows = Number(result.page_total);
+    if (media.singular && rows !== 1) throw singularityError(rows);
+    if (limitAffected && rows > (prefs.maxAffected ?? 0)) {
+      throw pgrstError(
+        400,
+        'PGRST124',
+        'Query result exceeds max-affected preference constraint',
+        `The query affects ${rows} rows`,
+      );
+    }
+  });
 
   const headers: Record<string, string> = {};
   if (negotiated) headers['Content-Profile'] = schema;
@@ -214,7 +201,6 @@ async function execute(
   statement: Statement,
   schema: string,
   check: (row: ResultRow) => void,
-  prefs: Preferences,
 ): Promise<ResultRow> {
   const gucs = requestGucs(r.req, r.path, schema);
   try {
@@ -225,13 +211,11 @@ async function execute(
         const row = result.rows[0];
         if (!row) throw new Error(`REST statement returned no result row for ${r.req.method} ${r.path}`);
         check(row);
-        if (prefs.tx === 'rollback') throw new RollbackWith(row);
         return row;
       },
       gucs,
     );
   } catch (error) {
-    if (error instanceof RollbackWith) return error.row;
     throw fromExecutionError(error, r.identity.authed);
   }
 }
