@@ -9,9 +9,10 @@ import type { Claims } from '../../jwt.ts';
 import type { TableMeta } from './catalog.ts';
 
 export interface CastRequest {
-  /** Column type (`regtype` text) and value text; NULLs are never sent. */
+  /** Column type (`regtype` text) and value text. NULLs are cast too (to JSON null), so the
+   * statement text depends only on which columns a change carries, not on its values. */
   type: string;
-  value: string;
+  value: string | null;
 }
 
 export interface AuthorizeRequest {
@@ -63,7 +64,7 @@ export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<A
   const text = `select array[${casts.length ? casts.join(', ') : ''}]::jsonb[] as v,
     realtime.rtm_authorize($1::oid::regclass, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                            $7::boolean, $8::jsonb, $9::bigint) as a`;
-  // Named, so each pooled connection plans a given table shape once.
+  // Named, so each pooled connection plans a given table shape once (a handful per table).
   const name = `rtm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
   const { rows } = await pool.query<{
     v: unknown[];

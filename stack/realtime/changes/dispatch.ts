@@ -291,32 +291,29 @@ function identityRow(change: Change, newRow: Row): Row {
   return row;
 }
 
-/** Which values to cast in SQL: non-NULL cells of known columns; slot = index into the cast list. */
+/** Which values to cast in SQL: every cell of a known column; slot = index into the cast list. */
 function castsFor(
   meta: TableMeta,
   newRow: Row,
   identity: Row,
-): { casts: CastRequest[]; newSlots: Map<string, number | null>; identitySlots: Map<string, number | null> } {
+): { casts: CastRequest[]; newSlots: Map<string, number>; identitySlots: Map<string, number> } {
   const casts: CastRequest[] = [];
   const types = new Map(meta.columns.map((c) => [c.name, c.regtype]));
   const slots = (row: Row) => {
-    const out = new Map<string, number | null>();
+    const out = new Map<string, number>();
     for (const [name, value] of row) {
       const type = types.get(name);
       if (type === undefined) continue;
-      if (value === null) out.set(name, null);
-      else {
-        out.set(name, casts.length);
-        casts.push({ type, value });
-      }
+      out.set(name, casts.length);
+      casts.push({ type, value });
     }
     return out;
   };
   return { casts, newSlots: slots(newRow), identitySlots: slots(identity) };
 }
 
-function jsonRow(slots: Map<string, number | null>, values: unknown[]): JsonRow {
+function jsonRow(slots: Map<string, number>, values: unknown[]): JsonRow {
   const row: JsonRow = new Map();
-  for (const [name, slot] of slots) row.set(name, slot === null ? null : values[slot]);
+  for (const [name, slot] of slots) row.set(name, values[slot] ?? null);
   return row;
 }
