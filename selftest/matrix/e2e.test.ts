@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withFixedPortLock } from './support/fixed-port-lock.ts';
 import { cellResults, fixedPortsState, runMatrix } from './support/matrix-run.ts';
 
 /**
@@ -7,9 +8,15 @@ import { cellResults, fixedPortsState, runMatrix } from './support/matrix-run.ts
  * running `npm run stack` reused) and every cell passes.
  */
 describe('the matrix, end to end', () => {
-  it('npx playwright test: 6 cells, 6 passed', { timeout: 300_000 }, async () => {
-    await fixedPortsState();
-    const { code, output, report } = await runMatrix();
+  it('npx playwright test: 6 cells, 6 passed', { timeout: 900_000 }, async () => {
+    const { code, output, report } = await withFixedPortLock(
+      'selftest/matrix/e2e.test.ts',
+      600_000,
+      async () => {
+        await fixedPortsState();
+        return runMatrix();
+      },
+    );
     const why = `npx playwright test exited ${code}; output:\n${output.slice(-6000)}`;
     expect(report, why).toBeDefined();
     expect(report!.errors, why).toEqual([]);

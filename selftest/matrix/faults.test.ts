@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '../../fixtures/evidence.ts';
+import { knownSecrets } from '../../reporters/known-secrets.ts';
+import { formatHits, scanPaths } from '../../reporters/redact-check.ts';
 import { clearFaults, setFault } from '../../stack/faults/control-client.ts';
-import { cellResults, fixedPortsState, runMatrix, startFixedStack } from './support/matrix-run.ts';
+import { acquireFixedPortLock } from './support/fixed-port-lock.ts';
+import { cellResults, fixedPortsState, ROOT, runMatrix, startFixedStack } from './support/matrix-run.ts';
 
 /**
  * The matrix catches and names every fault of shared/FAILURES.md: each round switches faults on for
@@ -69,21 +72,31 @@ const ROUNDS: {
 ];
 
 let stack: { stop(): Promise<void> } | undefined;
+let release: (() => void) | undefined;
 
 beforeAll(async () => {
+  // Held for the whole file: faults switched here must not leak into another selftest's matrix run.
+  release = await acquireFixedPortLock('selftest/matrix/faults.test.ts', 600_000);
   if ((await fixedPortsState()) === 'free') stack = await startFixedStack();
-}, 180_000);
+}, 720_000);
 afterAll(async () => {
-  await clearFaults();
-  await stack?.stop();
+  try {
+    await clearFaults();
+    await stack?.stop();
+  } finally {
+    release?.();
+  }
 }, 60_000);
 
 describe('the matrix names every fault of the catalogue', () => {
   it.each(ROUNDS)('$name', { timeout: 300_000 }, async ({ faults, expected }) => {
     await clearFaults();
     for (const f of faults) await setFault(f.target, f.fault, true);
-    const { code, output, report } = await runMatrix();
+    const { code, output, report, outputDir } = await runMatrix();
+    // Failing cells keep their traces: none may hold a password, a service key or a signed user JWT.
+    const hits = await scanPaths([outputDir], knownSecrets(ROOT), { allowAnonKey: true });
     await clearFaults();
+    expect(formatHits(hits), `secrets in ${outputDir}`).toBe('');
     const why = `npx playwright test exited ${code}; output:\n${output.slice(-6000)}`;
     expect(report, why).toBeDefined();
     const verdicts = Object.fromEntries(cellResults(report!).map((c) => [c.cell, c.verdict]));

@@ -44,6 +44,8 @@ export interface JsonReport {
 }
 
 export interface MatrixRun {
+  /** Where the run's artifacts (traces, screenshots, the JSON report) went. */
+  outputDir: string;
   code: number | null;
   output: string;
   report?: JsonReport;
@@ -76,7 +78,7 @@ export function runMatrix(args: string[] = [], env: NodeJS.ProcessEnv = {}): Pro
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return reject(error);
       }
-      resolve({ code, output, report });
+      resolve({ outputDir, code, output, report });
     });
   });
 }
