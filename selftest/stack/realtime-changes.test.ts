@@ -151,6 +151,24 @@ describe('payload shapes', () => {
     engine.unsubscribe(rec.key);
   });
 
+  it('an unchanged TOAST value: absent under DEFAULT, taken from the old row under FULL', async () => {
+    await sql(`create table public.rtc_toast (id int primary key, big text, n int);
+               alter publication supabase_realtime add table public.rtc_toast;`);
+    const rec = await record(engine, service, [{ event: 'UPDATE', schema: 'public', table: 'rtc_toast' }]);
+    // Incompressible and well over the TOAST threshold, so an UPDATE that leaves it alone does not resend it.
+    const big = `(select string_agg(md5(i::text), '') from generate_series(1, 400) i)`;
+    await sql(`insert into rtc_toast values (1, ${big}, 0)`);
+    await sql(`update rtc_toast set n = 1 where id = 1`);
+    const plain = await rec.waitFor(byId(1, 'UPDATE'), 'UPDATE under DEFAULT');
+    expect(plain.data.record).toEqual({ id: 1, n: 1 });
+    await sql(`alter table rtc_toast replica identity full`);
+    await sql(`update rtc_toast set n = 2 where id = 1`);
+    const full = await rec.waitFor((r) => r.data.record?.['n'] === 2, 'UPDATE under FULL');
+    expect(String(full.data.record?.['big'])).toHaveLength(400 * 32);
+    expect(full.data.old_record).toMatchObject({ id: 1, n: 1 });
+    engine.unsubscribe(rec.key);
+  });
+
   it('values have the JSON types to_jsonb gives them', async () => {
     const rec = await record(engine, service, [{ event: 'INSERT', schema: 'public', table: 'rtc_items' }]);
     const { rows } = await sql(
