@@ -109,6 +109,17 @@ describe('embedding', () => {
     ]);
   });
 
+  it('an empty !inner embed filters without adding a key; an empty select gives empty objects', async () => {
+    const { data, error } = await w.service
+      .from('rest_books')
+      .select('title, rest_reviews!inner()')
+      .eq('rest_reviews.stars', 1);
+    expect(error).toBeNull();
+    expect(data).toEqual([{ title: 'Second' }]);
+    const res = await w.raw('/rest_books?select=&id=lt.12', { token: w.stack.local.config.serviceRoleKey });
+    expect(await res.text()).toBe('[{}, \n {}]');
+  });
+
   it('orders and limits the embedded rows', async () => {
     const { data } = await w.service
       .from('rest_books')

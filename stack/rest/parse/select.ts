@@ -24,6 +24,7 @@ const CAST_TYPE = /^[A-Za-z_][A-Za-z0-9_ ]*$/;
 
 /** Parse `select=` (PostgREST `pFieldForest`). Default `*`. */
 export function parseSelect(text: string): SelectItem[] {
+  if (text.trim() === '') return [];
   const c = new Cursor(text, 'select parameter');
   const items = forest(c);
   if (!c.done) throw c.fail('"," or end of input');

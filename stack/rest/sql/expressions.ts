@@ -81,8 +81,8 @@ export function selectListSql(scope: Scope, items: SelectItem[], embed?: Embedde
       }
     }
   }
-  // A select list of only empty relations would be empty; PostgREST then returns empty objects.
-  return parts.length ? parts.join(', ') : 'NULL::int AS "pgrst_empty"';
+  // An empty list (`select=`, or only `rel!inner()` filters) selects no columns: rows become `{}`.
+  return parts.join(', ');
 }
 
 function aggregatesNotAllowed() {

@@ -100,7 +100,7 @@ function wrapMutation(
 ): Statement {
   const alias = ident(table.name);
   const scope: Scope = { table, qualifier: alias, params };
-  const select = options.returning ? selectListSql(scope, options.returning, options.embeds.embedder()) : '1';
+  const select = options.returning ? selectListSql(scope, options.returning, options.embeds.embedder()) : '';
   options.embeds.checkAllLevelsUsed();
   const sql =
     `WITH pgrst_source AS (${mutation}) ` +
