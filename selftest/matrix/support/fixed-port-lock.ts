@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { ROOT } from './matrix-run.ts';
 
 /**
- * One matrix selftest at a time on the fixed ports. They share one stack (the one they start, or a
- * running `npm run stack`), and the fault test switches faults on it: two `npm test` runs in one
- * checkout would otherwise see each other's faults. The lock names its holder's pid; a lock whose
+ * One matrix selftest at a time on the fixed ports. A second `npm test` in the same checkout would
+ * reuse the first one's stack (its runtime file names a live process) and lose it mid-run when the
+ * first run's Playwright stops it. The lock names its holder's pid; a lock whose
  * holder is gone is taken over. Waiting ends when the lock file is removed (watched, not polled).
  */
 const LOCK = join(ROOT, '.stack', 'matrix-selftest.lock');

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,35 +107,4 @@ export function cellResults(report: JsonReport): CellResult[] {
   };
   for (const suite of report.suites as Node[]) walk(suite);
   return [...byCell.values()];
-}
-
-/**
- * `npm run stack` (both envs) on the fixed ports, for tests that switch faults at run time; resolves
- * on its ready line. Stopped with SIGTERM so it removes its runtime file and stops Postgres.
- */
-export function startFixedStack(): Promise<{ stop(): Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn('npm', ['run', 'stack'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const stop = () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      });
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/Embedded stack ready in \d+ ms/.test(output)) resolve({ stop });
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      reject(new Error(`npm run stack exited ${code} before it was ready; output:\n${output.slice(-4000)}`)),
-    );
-  });
 }
