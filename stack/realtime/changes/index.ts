@@ -3,20 +3,15 @@
  * subscriptions validated as hosted Realtime validates them, and per-change authorization as the
  * hosted "walrus" pipeline does it (PROTOCOL.md §2.6–2.9, §2.15).
  */
-import pg from 'pg';
 import type { ProjectContext } from '../../context.ts';
-import { fingerprint } from '../../keys.ts';
 import type { ChangesEngine, ChangesSubscription, SubscribeResult } from '../changes-api.ts';
 import { Catalog } from './catalog.ts';
 import { type ChangesMetrics, Dispatcher } from './dispatch.ts';
-import type { FilterCheck } from './filters.ts';
-import { compileFilter } from './filters.ts';
 import { ensureFunctions } from './install.ts';
-import { describeParams, type ParsedParams, parseSubscriptionParams } from './params.ts';
-import { type Entry, Registry, stableClaimsKey } from './registry.ts';
+import { Registry } from './registry.ts';
 import { dropStaleSlots } from './replication.ts';
-import { postgrexMessage } from './sqlstate.ts';
 import { ChangeStream } from './stream.ts';
+import { buildEntries } from './subscribe.ts';
 
 export type { ChangesMetrics } from './dispatch.ts';
 
@@ -79,57 +74,18 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
           { cause: lost },
         );
       }
-      // Parse every binding first, as hosted does before touching the database.
-      const parsed: { id: number; params: ParsedParams }[] = [];
-      for (const b of sub.bindings) {
-        const result = parseSubscriptionParams(b.params);
-        if (!result.ok) return { ok: false, message: result.message };
-        parsed.push({ id: b.id, params: result.params });
-      }
-      const role = String(sub.claims.role);
-      const claimsKey = stableClaimsKey(sub.claims);
-      const claimsFingerprint = fingerprint(claimsKey);
-      const entries: { oid: number; entry: Entry }[] = [];
-      for (const { id, params } of parsed) {
-        const tables = await catalog.published(params.schema, params.table);
-        if (!tables.length) {
-          return {
-            ok: false,
-            message: `Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [${describeParams(params)}]`,
-          };
-        }
-        for (const t of tables) {
-          catalog.invalidate(t.oid);
-          let checks: FilterCheck[];
-          try {
-            checks = await checkSubscription(pool, t.oid, role, params);
-          } catch (error) {
-            if (!(error instanceof pg.DatabaseError)) throw error;
-            return {
-              ok: false,
-              message: `Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [${describeParams(params)}]. Exception: ${postgrexMessage(error)}`,
-            };
-          }
-          entries.push({
-            oid: t.oid,
-            entry: {
-              sub,
-              bindingId: id,
-              action: params.action,
-              filters: params.filters.map((f, i) => compileFilter(f, checks[i] as FilterCheck)),
-              selected: params.selected,
-              role,
-              claimsKey,
-              claimsFingerprint,
-            },
-          });
-        }
-      }
+      const built = await buildEntries(pool, catalog, sub);
+      if (!built.ok) return built;
+      const { entries } = built;
       if (stopped)
         return { ok: false, message: 'Unable to subscribe to changes: the realtime service is stopping' };
       // Registered synchronously: every change decoded from now on sees this subscription.
       registry.replace(sub.key, entries);
-      log.debug('subscribed', { key: sub.key, role, tables: [...new Set(entries.map((e) => e.oid))].length });
+      log.debug('subscribed', {
+        key: sub.key,
+        role: String(sub.claims.role),
+        tables: [...new Set(entries.map((e) => e.oid))].length,
+      });
       return { ok: true };
     },
 
@@ -146,24 +102,4 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
   };
   engines.set(engine, { dispatcher, stream });
   return engine;
-}
-
-async function checkSubscription(
-  pool: pg.Pool,
-  oid: number,
-  role: string,
-  params: ParsedParams,
-): Promise<FilterCheck[]> {
-  const { rows } = await pool.query<{ r: FilterCheck[] }>(
-    'select realtime.rtm_check_subscription($1::oid::regclass, $2, $3, $4, $5, $6) as r',
-    [
-      oid,
-      role,
-      params.filters.map((f) => f.column),
-      params.filters.map((f) => f.op),
-      params.filters.map((f) => f.value),
-      params.selected,
-    ],
-  );
-  return rows[0]?.r ?? [];
 }
