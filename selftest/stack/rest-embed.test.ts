@@ -160,6 +160,22 @@ describe('embedding', () => {
     });
   });
 
+  it('embeds a one-to-one (unique foreign key) as an object from both ends', async () => {
+    await w.sql(`create table public.rest_covers (id int primary key, book_id int unique references public.rest_books (id), color text);
+      insert into public.rest_covers values (1, 10, 'red')`);
+    const fromBook = await w.service
+      .from('rest_books')
+      .select('id, rest_covers(color)')
+      .in('id', [10, 11])
+      .order('id');
+    expect(fromBook.data).toEqual([
+      { id: 10, rest_covers: { color: 'red' } },
+      { id: 11, rest_covers: null },
+    ]);
+    const fromCover = await w.service.from('rest_covers').select('color, rest_books(title)');
+    expect(fromCover.data).toEqual([{ color: 'red', rest_books: { title: 'First' } }]);
+  });
+
   it('finds a foreign key added after the schema cache loaded', async () => {
     await w.sql(`create table public.rest_tags (id int primary key, book_id int references public.rest_books (id), tag text);
       insert into public.rest_tags values (1, 12, 'late')`);

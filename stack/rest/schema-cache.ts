@@ -24,7 +24,8 @@ export interface Table {
  */
 export interface Relationship {
   constraint: string;
-  cardinality: 'many-to-one' | 'one-to-many';
+  /** one-to-one when the referencing columns are unique: an object from either end. */
+  cardinality: 'many-to-one' | 'one-to-many' | 'one-to-one';
   /** The table on the other end, as `schema.name`. */
   target: { schema: string; name: string };
   /** Columns of the constraint's own (referencing) table, in key order. */
@@ -87,7 +88,9 @@ select c.conname as constraint, ns.nspname as schema, t.relname as table,
   (select json_agg(a.attname order by k.ord) from unnest(c.conkey) with ordinality k(attnum, ord)
      join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum) as columns,
   (select json_agg(a.attname order by k.ord) from unnest(c.confkey) with ordinality k(attnum, ord)
-     join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.attnum) as foreign_columns
+     join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.attnum) as foreign_columns,
+  exists (select 1 from pg_index i where i.indrelid = c.conrelid and i.indisunique and i.indpred is null
+          and i.indnkeyatts = cardinality(c.conkey) and i.indkey::int2[] @> c.conkey) as unique_columns
 from pg_constraint c
 join pg_class t on t.oid = c.conrelid join pg_namespace ns on ns.oid = t.relnamespace
 join pg_class ft on ft.oid = c.confrelid join pg_namespace fns on fns.oid = ft.relnamespace
@@ -140,6 +143,7 @@ interface ForeignKeyRow {
   foreign_table: string;
   columns: string[];
   foreign_columns: string[];
+  unique_columns: boolean;
 }
 
 interface RoutineRow {
@@ -245,14 +249,14 @@ export class SchemaCache {
       const pairs = fk.columns.map((column, i) => ({ column, foreign: fk.foreign_columns[i] ?? '' }));
       add(`${fk.schema}.${fk.table}`, {
         constraint: fk.constraint,
-        cardinality: 'many-to-one',
+        cardinality: fk.unique_columns ? 'one-to-one' : 'many-to-one',
         target: { schema: fk.foreign_schema, name: fk.foreign_table },
         fkColumns: fk.columns,
         join: pairs.map((p) => ({ column: p.column, targetColumn: p.foreign })),
       });
       add(`${fk.foreign_schema}.${fk.foreign_table}`, {
         constraint: fk.constraint,
-        cardinality: 'one-to-many',
+        cardinality: fk.unique_columns ? 'one-to-one' : 'one-to-many',
         target: { schema: fk.schema, name: fk.table },
         fkColumns: fk.columns,
         join: pairs.map((p) => ({ column: p.foreign, targetColumn: p.column })),

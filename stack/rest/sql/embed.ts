@@ -83,7 +83,7 @@ export class EmbedPlanner {
     const list = this.joins.get(scope.qualifier) ?? [];
     this.joins.set(scope.qualifier, list);
     const output = item.children.length > 0;
-    if (rel.cardinality === 'many-to-one') {
+    if (rel.cardinality !== 'one-to-many') {
       list.push(` ${kind} JOIN LATERAL (${sub}) AS ${alias} ON TRUE`);
       return output ? `row_to_json(${alias}.*)::jsonb AS ${ident(name)}` : undefined;
     }
@@ -107,7 +107,8 @@ export class EmbedPlanner {
         r.target.name === item.name &&
         (item.hint === undefined || item.hint === r.constraint || item.hint === single(r));
       const byColumn =
-        r.cardinality === 'many-to-one' &&
+        r.cardinality !== 'one-to-many' &&
+        r.join.every((p, i) => p.column === r.fkColumns[i]) &&
         item.name === single(r) &&
         (item.hint === undefined || item.hint === r.target.name);
       const byConstraint = item.name === r.constraint && item.hint === undefined;
