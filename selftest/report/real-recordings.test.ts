@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { CellResult } from '../../fixtures/evidence.ts';
 import { buildSummary } from '../../reporters/build-summary.ts';
 import { renderTable } from '../../reporters/terminal-table.ts';
-import { outcome, PROJECTS, RUN_FACTS, realRun } from './support/recorded.ts';
+import { PROJECTS, RUN_FACTS, realRun } from './support/recorded.ts';
 
-/** CellResults the real matrix produced (npx playwright test against the embedded stack, 6/6 PASS). */
+/**
+ * CellResults the real matrix produced (`npx playwright test` against one embedded stack, healthy and
+ * then with each fault of shared/FAILURES.md switched on by its real mechanism).
+ */
 describe('real recordings', () => {
-  it('build a valid summary: six PASS cells with their real latencies, budgets and identities', () => {
+  it('the healthy run: six PASS cells with real latencies, budgets and identities', () => {
     const summary = buildSummary(realRun(), RUN_FACTS);
     expect(summary.cells.map((c) => `${c.cell}:${c.verdict}:${c.passed}`)).toEqual(
       PROJECTS.map((p) => `${p}:PASS:true`),
@@ -24,34 +26,43 @@ describe('real recordings', () => {
     expect(renderTable(summary, { color: false })).toContain('Realtime matrix: 6/6 cells passed');
   });
 
-  it("diagnose real evidence with the seeds' fault planted: agent-prod's join carries the anon key", () => {
-    const run = realRun().map((o) => {
-      if (o.project !== 'agent-prod' || !o.cell) return o;
-      // What session-not-forwarded changes in the evidence: the join's token is the URL's anon key.
-      const apikey = o.cell.identities.find((i) => i.source === 'url_apikey')!;
-      const cell: CellResult = {
-        ...o.cell,
-        verdict: 'JOINED_AS_ANON',
-        failedStage: 'socket_identity',
-        cause: 'The phx_join access_token is the anon key.',
-        identities: o.cell.identities.map((i) =>
-          i.source === 'join_access_token' ? { ...apikey, source: 'join_access_token' } : i,
-        ),
-        stages: o.cell.stages.map((s, i) =>
-          i < 3
-            ? s
-            : i === 3
-              ? { ...s, status: 'failed' }
-              : { stage: s.stage, status: 'not_reached', summary: 'not reached', evidence: {} },
-        ),
-      };
-      return outcome(cell);
-    });
-    const [d] = buildSummary(run, RUN_FACTS).diagnoses;
-    expect(d!.fault).toBe('session-not-forwarded');
-    expect(d!.differences.map((x) => [x.aspect, x.failing, x.passing])).toEqual([
-      ['join_identity', 'role=anon, user_role=<missing>', ['role=authenticated, user_role={portal}']],
+  /** fault → failing cell, its verdict, the catalogue fault named, the aspect leading the differences. */
+  const REAL: [string, string, string, string, string][] = [
+    ['portal-down', 'admin-prod', 'PORTAL_UNREACHABLE', 'portal-down', 'portal'],
+    ['role-claim-missing', 'agent-local', 'ROLE_REJECTED', 'role-claim-missing', 'sign_in'],
+    ['csp-blocks-socket', 'client-prod', 'SOCKET_BLOCKED', 'csp-blocks-socket', 'csp_connect_src'],
+    ['edge-drops-upgrade', 'admin-prod', 'SOCKET_REJECTED', 'edge-drops-upgrade', 'handshake'],
+    ['origin-not-allowed', 'client-prod', 'SOCKET_REJECTED', 'origin-not-allowed', 'handshake'],
+    ['bad-apikey', 'agent-prod', 'SOCKET_REJECTED', 'bad-apikey', 'socket_url'],
+    ['session-not-forwarded', 'agent-prod', 'JOINED_AS_ANON', 'session-not-forwarded', 'join_identity'],
+    ['expired-token', 'agent-local', 'JOIN_ERROR', 'expired-token', 'join_reply'],
+    ['join-unanswered', 'admin-local', 'JOIN_TIMEOUT', 'join-unanswered', 'join_reply'],
+    ['table-not-published', 'agent-prod', 'CHANGES_UNAVAILABLE', 'table-not-published', 'system_message'],
+    ['rls-hides-rows', 'admin-local', 'NO_EVENT', 'rls-hides-rows', 'events'],
+    ['filter-mismatch', 'client-local', 'NO_EVENT', 'filter-mismatch', 'subscription'],
+    ['slow-delivery', 'admin-prod', 'EVENT_LATE', 'slow-delivery', 'latency'],
+    ['duplicate-subscription', 'client-local', 'DUPLICATE_JOIN', 'duplicate-subscription', 'subscription'],
+  ];
+
+  it.each(REAL)('%s: %s ends %s, diagnosed as %s led by %s', (fault, cell, verdict, named, aspect) => {
+    const summary = buildSummary(realRun(fault), RUN_FACTS);
+    expect(summary.cells.find((c) => c.cell === cell)!.verdict).toBe(verdict);
+    const diagnosis = summary.diagnoses.find((d) => d.cell === cell)!;
+    expect(diagnosis.fault).toBe(named);
+    expect(diagnosis.differences[0]!.aspect).toBe(aspect);
+  });
+
+  it("the seeds' case, recorded: agent-prod joins without the user's token while five cells pass", () => {
+    const summary = buildSummary(realRun('session-not-forwarded'), RUN_FACTS);
+    expect(summary.cells.filter((c) => c.passed)).toHaveLength(5);
+    const [d] = summary.diagnoses;
+    expect(d!.differences.map((x) => [x.aspect, x.failing, x.passing, x.comparedWith])).toEqual([
+      [
+        'join_identity',
+        'no access_token in phx_join (claims come from the URL apikey)',
+        ['role=authenticated, user_role={portal}'],
+        ['client-prod', 'admin-prod'],
+      ],
     ]);
-    expect(d!.differences[0]!.comparedWith).toEqual(['client-prod', 'admin-prod']);
   });
 });

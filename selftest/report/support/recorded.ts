@@ -26,9 +26,18 @@ export function recordedCell(path: string): CellResult {
   return JSON.parse(readFileSync(join(DIR, path), 'utf8')) as CellResult;
 }
 
-/** A healthy six-cell run recorded from the real matrix against the embedded stack (`real/pass/`). */
-export function realRun(): CellOutcome[] {
-  return PROJECTS.map((project) => outcome(recordedCell(join('real', 'pass', `${project}.json`))));
+/**
+ * Recorded from the real matrix against one embedded stack: healthy (`real/pass/`), then with each
+ * catalogue fault switched on through the stack's fault controller (`real/faults/<fault>/`).
+ */
+export function realRun(...faults: string[]): CellOutcome[] {
+  const cells = new Map(PROJECTS.map((p) => [p, recordedCell(join('real', 'pass', `${p}.json`))]));
+  for (const fault of faults) {
+    for (const file of readdirSync(join(DIR, 'real', 'faults', fault))) {
+      cells.set(file.replace(/\.json$/, ''), recordedCell(join('real', 'faults', fault, file)));
+    }
+  }
+  return PROJECTS.map((project) => outcome(cells.get(project)!));
 }
 
 /** The healthy run, with each named fault's recorded cells swapped in. */
