@@ -52,10 +52,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       '-c',
       'max_connections=200',
       // Test data is disposable: trade durability for speed, as `supabase start` users never notice.
+      // synchronous_commit stays on: logical decoding only reads flushed WAL, so async commit would
+      // hold every change up to wal_writer_delay (200 ms) before realtime sees it; with fsync off
+      // the flush costs next to nothing.
       '-c',
       'fsync=off',
       '-c',
-      'synchronous_commit=off',
+      'wal_writer_delay=10ms',
+      '-c',
+      'timezone=UTC',
       '-c',
       'full_page_writes=off',
       '-c',
