@@ -123,6 +123,15 @@ describe('insert', () => {
     ]);
   });
 
+  it('inserts an empty object as a row of defaults', async () => {
+    await w.sql(`create table public.rest_defaults (id bigint generated always as identity primary key,
+      label text not null default 'unnamed')`);
+    const one = await w.service.from('rest_defaults').insert({}).select().single();
+    expect(one).toMatchObject({ status: 201, error: null, data: { id: 1, label: 'unnamed' } });
+    const two = await w.service.from('rest_defaults').insert([{}, {}]).select('id');
+    expect(two).toMatchObject({ status: 201, error: null, data: [{ id: 2 }, { id: 3 }] });
+  });
+
   it('refuses a payload key that is not a column with PGRST204', async () => {
     const { error, status } = await w.alice.db.from('rest_items').insert({ title: 't', nope: 1 });
     expect(status).toBe(400);
