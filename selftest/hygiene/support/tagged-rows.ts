@@ -17,12 +17,12 @@ export async function taggedRows(stack: Stack): Promise<Record<string, string[]>
   return out;
 }
 
-/** Resolves once a tagged row exists in any project: polls the database, never a timer alone. */
+/** Resolves once a tagged row exists in any project (polled every 25 ms), or the run ended without one. */
 export async function firstTaggedRow(stack: Stack, isDone: () => boolean): Promise<string | undefined> {
   for (;;) {
     const rows = Object.values(await taggedRows(stack)).flat();
     if (rows.length > 0) return rows[0];
     if (isDone()) return undefined;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setTimeout(resolve, 25));
   }
 }
