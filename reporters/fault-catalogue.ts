@@ -101,11 +101,14 @@ function socketBlocked(cell: SummaryCell, peers: readonly SummaryCell[]): FaultM
   const wsAllowed = (cell.cspConnectSrc ?? []).some((s) => /^wss?:/i.test(s) || s === '*');
   const peerAllowed = peers.find((p) => p.cspConnectSrc?.some((s) => /^wss?:/i.test(s)));
   if (cspError || (cell.csp && !wsAllowed)) {
-    const wanted = peerAllowed?.cspConnectSrc?.find((s) => /^wss?:/i.test(s));
+    // The ws origin the passing cells allow; else the API's http(s) origin this CSP already lists, as wss.
+    const wanted =
+      peerAllowed?.cspConnectSrc?.find((s) => /^wss?:/i.test(s)) ??
+      cell.cspConnectSrc?.find((s) => /^https?:\/\//i.test(s))?.replace(/^http/i, 'ws');
     return {
       fault: 'csp-blocks-socket',
       aspects: ['csp_connect_src', 'handshake'],
-      nextStep: `Add the realtime origin${wanted ? ` (${wanted}, as the passing cells allow)` : ' (wss://<api host>)'} to the portal's Content-Security-Policy connect-src.`,
+      nextStep: `Add the realtime origin${wanted ? ` (${wanted}${peerAllowed ? ', as the passing cells allow' : ''})` : ' (wss://<api host>)'} to the portal's Content-Security-Policy connect-src.`,
     };
   }
   return { fault: null, aspects: ['handshake', 'socket_url'], nextStep: cell.nextStep };

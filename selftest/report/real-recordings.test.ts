@@ -66,3 +66,13 @@ describe('real recordings', () => {
     ]);
   });
 });
+
+describe('real recordings, alone', () => {
+  it('a CSP-blocked cell with no passing peer still gets the exact origin to add', () => {
+    const alone = realRun('csp-blocks-socket').filter((o) => o.project === 'client-prod');
+    const [d] = buildSummary(alone, RUN_FACTS).diagnoses;
+    expect(d!.nextStep).toMatch(
+      /^Add the realtime origin \(wss:\/\/api\.prod\.localhost:\d+\) to the portal's Content-Security-Policy connect-src\.$/,
+    );
+  });
+});
