@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { authorize } from '../stack/realtime/changes/authorize.ts';
-import { Catalog } from '../stack/realtime/changes/catalog.ts';
+import { authorize } from '../../stack/realtime/changes/authorize.ts';
+import { Catalog } from '../../stack/realtime/changes/catalog.ts';
 import { median } from './stats.ts';
 
 export interface AuthorizeCost {
@@ -48,6 +48,12 @@ export async function measureAuthorizeCost(
       ['title', 'authorize cost'],
       ['created_by', randomUUID()],
     ]);
+    // A committed transaction's 32-bit xid, as the stream gives for a change: the engine's
+    // visibility wait then returns on its first check, as it does for almost every real change.
+    const xidRow = await pool.query<{ x: string }>(
+      'select (pg_current_xact_id()::text::bigint % 4294967296)::text as x',
+    );
+    const xid = Number(xidRow.rows[0]?.x);
     const out: AuthorizeCost[] = [];
     for (const n of sizes) {
       const claims = Array.from({ length: n }, () => ({
@@ -65,6 +71,7 @@ export async function measureAuthorizeCost(
           claims,
           pkValues: [row.get('id') as string],
           checkRows: true,
+          xid,
           casts: [...row].map(([name, value]) => ({
             type: meta.columns.find((c) => c.name === name)?.regtype ?? 'text',
             value,

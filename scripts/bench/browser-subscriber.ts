@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from '@playwright/test';
-import { listen } from '../stack/project.ts';
+import { listen } from '../../stack/project.ts';
 import type { Target } from './child-stack.ts';
 
 export const CHROMIUM_ARGS = [

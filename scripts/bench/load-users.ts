@@ -9,7 +9,7 @@ import { createClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
 import type pg from 'pg';
 import ws from 'ws';
-import { JwtKeys } from '../stack/jwt.ts';
+import { JwtKeys } from '../../stack/jwt.ts';
 import type { Target } from './child-stack.ts';
 
 export type HelpdeskRole = 'client' | 'agent' | 'admin';

@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_PORTS } from '../stack/topology/default-ports.ts';
-import { takenPorts } from '../stack/topology/listen.ts';
+import { DEFAULT_PORTS } from '../../stack/topology/default-ports.ts';
+import { takenPorts } from '../../stack/topology/listen.ts';
 import { type BenchResult, RESULTS_DIR, type Row } from './report.ts';
 import { median, ms } from './stats.ts';
 

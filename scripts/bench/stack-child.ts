@@ -3,8 +3,8 @@
  * without counting the load generator's. Started by `child-stack.ts`; talks over the IPC channel only,
  * so the keys it hands back never reach a terminal.
  */
-import { startStack } from '../stack/index.ts';
-import { freePort } from '../stack/ports.ts';
+import { startStack } from '../../stack/index.ts';
+import { freePort } from '../../stack/ports.ts';
 
 const send = (message: unknown) => process.send?.(message);
 
