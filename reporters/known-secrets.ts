@@ -29,6 +29,8 @@ export function knownSecrets(
     { name: 'demo jwtSecret', value: DEMO.jwtSecret },
     { name: 'seed.sql demo password', value: DEMO_PASSWORD },
     ...fromRuntimeFile(join(root, '.stack', 'runtime.json')),
+    // A matrix pointed at another stack's runtime file (RTM_RUNTIME_FILE) knows that stack's secrets.
+    ...(env['RTM_RUNTIME_FILE'] ? fromRuntimeFile(env['RTM_RUNTIME_FILE']) : []),
   ];
   for (const [key, value] of Object.entries(env)) {
     if (value && SECRET_ENV.test(key)) found.push({ name: `env ${key}`, value });

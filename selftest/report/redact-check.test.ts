@@ -81,6 +81,13 @@ describe('secret scan', () => {
     );
     expect(names).not.toContain('env HOME');
 
+    writeFileSync(
+      join(dir, 'other-runtime.json'),
+      JSON.stringify({ envs: { local: { serviceRoleKey: 'other-stack-key-0123456789' } } }),
+    );
+    const viaEnv = knownSecrets(join(dir, 'nowhere'), { RTM_RUNTIME_FILE: join(dir, 'other-runtime.json') });
+    expect(viaEnv.map((s) => s.name)).toContain('runtime.json envs.local.serviceRoleKey');
+
     writeFileSync(join(dir, 'leaky.log'), `line one\nsigned in with generated-pw-0123456789\n`);
     const hits = await scanPaths([join(dir, 'leaky.log')], knownSecrets(root, {}));
     expect(hits.map((h) => `${h.line}:${h.what}`)).toEqual(['2:runtime.json envs.prod.users.agent.password']);
