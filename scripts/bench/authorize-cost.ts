@@ -15,6 +15,10 @@ export interface AuthorizeCost {
   claimsSets: number;
   medianMs: number;
   perClaimsUs: number;
+  /** A bare `select 1` on the same connection, interleaved with the calls: the machine's share. */
+  roundTripMs: number;
+  /** The same call with check_rows off: privileges, casts and JSON only, no RLS loop. */
+  withoutRowCheckMs: number;
 }
 
 /** A bare `select 1` round trip on the same kind of connection: the scheduler's share of every query. */
@@ -63,8 +67,29 @@ export async function measureAuthorizeCost(
         user_role: 'client',
       }));
       const times: number[] = [];
+      const bare: number[] = [];
+      const noRows: number[] = [];
+      const request = (checkRows: boolean) => ({
+        table: meta,
+        roles: ['authenticated'],
+        claims,
+        pkValues: [row.get('id') as string],
+        checkRows,
+        xid,
+        casts: [...row].map(([name, value]) => ({
+          type: meta.columns.find((c) => c.name === name)?.regtype ?? 'text',
+          value,
+        })),
+      });
       for (let i = 0; i < repeats; i++) {
-        const t0 = performance.now();
+        // Interleaved, so all three see the same moment of a shared machine.
+        let t0 = performance.now();
+        await pool.query('select 1');
+        bare.push(performance.now() - t0);
+        t0 = performance.now();
+        await authorize(pool, request(false));
+        noRows.push(performance.now() - t0);
+        t0 = performance.now();
         await authorize(pool, {
           table: meta,
           roles: ['authenticated'],
@@ -80,7 +105,13 @@ export async function measureAuthorizeCost(
         times.push(performance.now() - t0);
       }
       const m = median(times);
-      out.push({ claimsSets: n, medianMs: m, perClaimsUs: (1000 * m) / n });
+      out.push({
+        claimsSets: n,
+        medianMs: m,
+        perClaimsUs: (1000 * m) / n,
+        roundTripMs: median(bare),
+        withoutRowCheckMs: median(noRows),
+      });
     }
     return out;
   } finally {

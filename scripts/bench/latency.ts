@@ -257,7 +257,7 @@ export async function benchLatency(): Promise<BenchResult> {
   for (const c of cost)
     rows.push({
       figure: `profile: engine's authorize round trip, ${c.claimsSets} claims set(s), median`,
-      value: `${ms(c.medianMs)} (${c.perClaimsUs.toFixed(1)} µs per claims set)`,
+      value: `${ms(c.medianMs)} (${c.perClaimsUs.toFixed(1)} µs per claims set; without row check ${ms(c.withoutRowCheckMs)}; bare select 1 ${ms(c.roundTripMs)})`,
       target: '—',
       anchor: '—',
       raw: c,
