@@ -21,7 +21,7 @@ export const FANOUT_HELP = `npm run bench:fanout [-- options]
   stack on free loopback ports.
 
   --subscribers N --rate R --duration S   one point instead of the defaults (caps: ${LOCAL_CAPS.subscribers} / ${LOCAL_CAPS.rate}/s / ${LOCAL_CAPS.durationS} s)
-  --commit default|sync                   inserts' commit mode (default: sync, see docs/performance.md)
+  --commit default|sync                   inserts' commit mode (default: the cluster's; sync forces it on)
   --target-url URL                        load another Supabase instead (e.g. a real \`supabase start\`);
                                           needs RTM_BENCH_ANON_KEY, RTM_BENCH_JWT_SECRET (to mint load
                                           users' tokens) and RTM_BENCH_DB_URL (load users, inserts).
@@ -146,7 +146,7 @@ export async function benchFanout(argv: string[] = []): Promise<BenchResult> {
       subscribers: { type: 'string' },
       rate: { type: 'string' },
       duration: { type: 'string' },
-      commit: { type: 'string', default: 'sync' },
+      commit: { type: 'string', default: 'default' },
       'target-url': { type: 'string' },
       'allow-remote': { type: 'boolean', default: false },
     },
@@ -190,7 +190,7 @@ export async function benchFanout(argv: string[] = []): Promise<BenchResult> {
     rows: outcomes.flatMap(fanoutRows),
     notes: [
       'Subscribers: 1 % admins (every row), 4 % agents (rows assigned to them), the rest clients (their own rows), one user and one socket each; each insert is due to 1 client + 1 agent + all admins.',
-      `Inserts with ${syncCommit ? 'synchronous_commit=on on the inserting session (the cluster default off adds up to wal_writer_delay = 200 ms, see bench:latency)' : "the cluster's default commit mode"}; latency = arrival in the subscriber's callback − INSERT acknowledgment, one process, one clock.`,
+      `Inserts with ${syncCommit ? 'synchronous_commit=on forced on the inserting session' : "the cluster's default commit mode (synchronous since stack/postgres/cluster.ts keeps it on)"}; latency = arrival in the subscriber's callback − INSERT acknowledgment, one process, one clock.`,
       `Load users: rows inserted by SQL (bcrypt cost 4), tokens minted with the project's JWT secret in a real sign-in's claim shape (checked against ${outcomes[0]?.realSignIns ?? 3} real password sign-ins per point); 2,000 sign-ins would measure auth, not realtime.`,
       'Server CPU from /proc (utime+stime over the insert window + drain); Postgres RSS sums every backend (shared buffers counted per process: an upper bound). Machine shared with other engineers running tests.',
     ],
