@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { authorize } from '../../stack/realtime/changes/authorize.ts';
 import { Catalog } from '../../stack/realtime/changes/catalog.ts';
+import { loadClaims } from './load-users.ts';
 import { median } from './stats.ts';
 
 export interface AuthorizeCost {
@@ -60,12 +61,14 @@ export async function measureAuthorizeCost(
     const xid = Number(xidRow.rows[0]?.x);
     const out: AuthorizeCost[] = [];
     for (const n of sizes) {
-      const claims = Array.from({ length: n }, () => ({
-        role: 'authenticated',
-        sub: randomUUID(),
-        exp: Math.floor(Date.now() / 1000) + 3600,
-        user_role: 'client',
-      }));
+      // Full access-token claims (as load users carry): the policies parse them on every check.
+      const claims = Array.from({ length: n }, (_, i) =>
+        loadClaims('http://127.0.0.1/auth/v1', {
+          id: randomUUID(),
+          email: `cost-${i}@rtm-bench.test`,
+          role: 'client',
+        }),
+      );
       const times: number[] = [];
       const bare: number[] = [];
       const noRows: number[] = [];

@@ -9,7 +9,7 @@ import { createClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
 import type pg from 'pg';
 import ws from 'ws';
-import { JwtKeys } from '../../stack/jwt.ts';
+import { type Claims, JwtKeys } from '../../stack/jwt.ts';
 import type { Target } from './child-stack.ts';
 
 export type HelpdeskRole = 'client' | 'agent' | 'admin';
@@ -66,11 +66,11 @@ export async function deleteLoadUsers(db: pg.Pool, runId: string): Promise<void>
   await db.query('delete from auth.users where email like $1', [`load-${runId}-%@${LOAD_EMAIL_DOMAIN}`]);
 }
 
-/** A token as GoTrue + the help-desk hook would issue it for this user, valid for an hour. */
-export async function mintToken(target: Target, user: LoadUser): Promise<string> {
+/** The claims GoTrue + the help-desk hook put in this user's access token, valid for an hour. */
+export function loadClaims(issuer: string, user: LoadUser): Claims {
   const iat = Math.floor(Date.now() / 1000);
-  return new JwtKeys(target.jwtSecret).sign({
-    iss: target.issuer,
+  return {
+    iss: issuer,
     sub: user.id,
     aud: 'authenticated',
     exp: iat + 3600,
@@ -85,7 +85,12 @@ export async function mintToken(target: Target, user: LoadUser): Promise<string>
     session_id: randomUUID(),
     is_anonymous: false,
     user_role: user.role,
-  });
+  };
+}
+
+/** A token as GoTrue + the help-desk hook would issue it for this user. */
+export async function mintToken(target: Target, user: LoadUser): Promise<string> {
+  return new JwtKeys(target.jwtSecret).sign(loadClaims(target.issuer, user));
 }
 
 /** A real password sign-in through the target's auth API; returns the access token. */
