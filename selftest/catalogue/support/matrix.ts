@@ -70,7 +70,9 @@ export function runMatrix(
     // Its own process group, so an interrupt reaches Playwright's workers as a Ctrl-C would.
     const child = spawn('npx', args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, CI: '', FORCE_COLOR: '0' },
+      // Playwright's default is half the cores: one worker on a 2-core runner, the cells one after
+      // another. Three overlap their waits (page loads, event and join timeouts) and halve a run.
+      env: { MATRIX_WORKERS: '3', ...process.env, ...env, CI: '', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
