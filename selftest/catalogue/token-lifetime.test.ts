@@ -168,7 +168,8 @@ describe(`the long check: access tokens living ${LIFETIME_S} s`, () => {
       const frames = await signedInPortal(page);
       const last = tokensSent(frames).at(-1);
       expect(last, 'the join carried no user token').toBeDefined();
-      await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1);
+      // pauseAt only goes forward; 2 s ahead of the page's clock is still ahead when the call lands.
+      await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 2_000);
       const pausedTokens = tokensSent(frames).length;
       await vi.waitFor(() => expect(shutdown(frames)).toBeDefined(), {
         timeout: (LIFETIME_S + 30) * 1000,
