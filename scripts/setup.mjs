@@ -14,8 +14,10 @@ const run = (cmd, args, opts = {}) => {
 };
 
 step('Installing npm dependencies');
-const hasLock = existsSync(new URL('../package-lock.json', import.meta.url));
-if (!run('npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'])) {
+// `npm install`, not `npm ci`: npm 11 writes only this platform's optional binaries (Biome, Rollup)
+// into the lock file and `npm ci` then refuses it as out of sync. With a lock present `npm install`
+// installs exactly its versions, and re-running it is a no-op.
+if (!run('npm', ['install', '--no-audit', '--no-fund'])) {
   console.error('npm could not install the dependencies; see its output above.');
   process.exit(1);
 }
