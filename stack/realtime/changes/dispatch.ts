@@ -25,8 +25,12 @@ import type { Entry, Registry } from './registry.ts';
 export interface ChangesMetrics {
   /** Row changes decoded on subscribed tables. */
   changes: number;
-  /** `realtime.rtm_authorize` round trips (at most one per change). */
+  /** Changes authorized through `realtime.rtm_authorize` (one round trip each, plus one more when
+   * the connection lacked some claims: see `claimsShipped`). */
   authorizationQueries: number;
+  /** Authorizations repeated with the claims JSON because the pooled connection had not registered
+   * all of them yet (about once per connection and new claims set). */
+  claimsShipped: number;
   /** Claims sets checked in those queries (one per distinct claims set per change). */
   claimsChecked: number;
   /** Filter batches sent to SQL (only for filters Node cannot evaluate exactly). */
@@ -61,6 +65,7 @@ export class Dispatcher {
   readonly metrics: ChangesMetrics = {
     changes: 0,
     authorizationQueries: 0,
+    claimsShipped: 0,
     claimsChecked: 0,
     filterQueries: 0,
     deliveries: 0,
@@ -165,11 +170,13 @@ export class Dispatcher {
     // Distinct claims, grouped by role so the SQL side switches role once per role.
     const claimsIndex = new Map<string, number>();
     const claims: Claims[] = [];
+    const claimKeys: string[] = [];
     for (const [, roleEntries] of groupByRole(passing)) {
       for (const e of roleEntries) {
         if (claimsIndex.has(e.claimsKey)) continue;
         claimsIndex.set(e.claimsKey, claims.length);
         claims.push(e.sub.claims);
+        claimKeys.push(e.claimsRegistryKey);
       }
     }
     const { casts, newSlots, identitySlots } = castsFor(meta, newRow, identity);
@@ -180,11 +187,13 @@ export class Dispatcher {
       table: meta,
       roles,
       claims,
+      claimKeys,
       pkValues: kind === 'DELETE' ? [] : meta.pk.map((c) => newRow.get(c) ?? ''),
       checkRows: kind !== 'DELETE',
       xid: change.xid,
       casts,
     });
+    if (auth.claimsShipped) this.metrics.claimsShipped++;
     const oversized = walSizeEstimate(meta.columns, [newRow, identity]) > MAX_RECORD_BYTES;
     const newJson = jsonRow(newSlots, auth.values);
     const identityJson = jsonRow(identitySlots, auth.values);

@@ -115,9 +115,18 @@ $$;
 -- is visible iff `select exists(... where <pk> = <values>)` is true as that role with
 -- request.jwt.claims set. Claims whose role cannot SELECT the whole primary key are not checked
 -- (the engine sends them the hosted 401 error event instead).
+--
+-- Claims travel once per database session, not once per change: each claims set is kept in a
+-- session-level setting `rtm_claims.k<key>` (key = a SHA-256 prefix of its stable JSON, computed by
+-- the engine), and a change passes only the keys and the role of each. When this session lacks a
+-- key (a new connection, or `reset all`/`discard all` ran on it) and `claims` is null, the function
+-- returns {"missing": n} and the engine calls again with `claims` (the JSON array in key order),
+-- which registers them. The PK lookup is a session-level prepared statement named after its text,
+-- prepared once per session and table shape (Postgres re-plans it on DDL and per role for RLS).
 -- Earlier signatures of this file's versions, so a persisted database keeps one definition.
 drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], boolean, jsonb);
 drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb);
+drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb, bigint);
 
 create or replace function realtime.rtm_authorize(
   entity regclass,
@@ -127,6 +136,8 @@ create or replace function realtime.rtm_authorize(
   pk_types text[],
   pk_vals text[],
   check_rows boolean,
+  claim_keys text[],
+  claim_roles text[],
   claims jsonb,
   xid bigint
 ) returns jsonb
@@ -136,21 +147,36 @@ declare
   rls boolean = (select relrowsecurity from pg_catalog.pg_class where oid = entity);
   privileges jsonb = '{}'::jsonb;
   pk_ok jsonb = '{}'::jsonb;
-  -- The claims are ordered by role (the engine sends them so), so the role switches once per role.
-  claims_list jsonb[] = array(select jsonb_array_elements(claims));
+  n_claims int = coalesce(array_length(claim_keys, 1), 0);
+  claims_list text[] = '{}';
   visible boolean[] = '{}';
   working_role text;
   current_role_name text;
   role_may_read boolean;
-  c jsonb;
+  c text;
   ok boolean;
   stmt text;
+  stmt_name text;
+  run text;
   i int;
   snap pg_snapshot;
   xmax8 bigint;
   xid8_full bigint;
 begin
   perform set_config('role', null, true);
+  -- The claims (in the order of claim_keys): from this session's registry, or registered now.
+  for i in 1 .. n_claims loop
+    c = pg_catalog.current_setting('rtm_claims.k' || claim_keys[i], true);
+    if c is null or c = '' then
+      if claims is null then
+        return jsonb_build_object('missing', n_claims - i + 1);
+      end if;
+      c = (claims -> (i - 1))::text;
+      perform pg_catalog.set_config('rtm_claims.k' || claim_keys[i], c, false);
+    end if;
+    claims_list = claims_list || c;
+  end loop;
+
   foreach working_role in array roles loop
     privileges = privileges || jsonb_build_object(working_role, (
       select coalesce(jsonb_agg(pg_catalog.has_column_privilege(working_role, entity, n, 'SELECT') order by o), '[]')
@@ -184,17 +210,20 @@ begin
   end if;
 
   stmt = format('select exists(select 1 from %s where %s)', entity, (
-    select string_agg(format('%I = %L::%s', n, v, t), ' and ')
-      from unnest(pk_names, pk_vals, pk_types) u(n, v, t)));
-  if exists (select 1 from pg_catalog.pg_prepared_statements where name = 'rtm_rls_stmt') then
-    deallocate rtm_rls_stmt;
+    select string_agg(format('%I = $%s::%s', n, o, t), ' and ')
+      from unnest(pk_names, pk_types) with ordinality u(n, t, o)));
+  stmt_name = 'rtm_rls_' || md5(stmt);
+  if not exists (select 1 from pg_catalog.pg_prepared_statements where name = stmt_name) then
+    execute format('prepare %I(%s) as %s', stmt_name,
+      (select string_agg('text', ', ') from unnest(pk_names)), stmt);
   end if;
-  execute 'prepare rtm_rls_stmt as ' || stmt;
+  run = format('execute %I(%s)', stmt_name, (select string_agg(quote_nullable(v), ', ') from unnest(pk_vals) v));
   -- Iterating an array (not a query) keeps every statement in the loop under the switched role
   -- free of table access, so the role only needs resetting when it changes and at the end.
-  foreach c in array claims_list loop
-    if c ->> 'role' is distinct from current_role_name then
-      current_role_name = c ->> 'role';
+  -- The claims are ordered by role (the engine sends them so), so the role switches once per role.
+  for i in 1 .. n_claims loop
+    if i = 1 or claim_roles[i] is distinct from current_role_name then
+      current_role_name = claim_roles[i];
       role_may_read = coalesce((pk_ok ->> current_role_name)::boolean, false);
       perform set_config('role', null, true);
       if role_may_read then
@@ -203,21 +232,20 @@ begin
     end if;
     ok = false;
     if role_may_read then
-      perform set_config('request.jwt.claims', c::text, true);
-      execute 'execute rtm_rls_stmt' into ok;
+      perform set_config('request.jwt.claims', claims_list[i], true);
+      execute run into ok;
     end if;
     visible = visible || coalesce(ok, false);
   end loop;
   perform set_config('role', null, true);
-  deallocate rtm_rls_stmt;
   return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok, 'visible', to_jsonb(visible));
 end;
 $$;
 
 -- Only the engine (the superuser) calls these: rtm_authorize switches roles and reads any table.
 revoke all on function realtime.rtm_check_subscription(regclass, text, text[], text[], text[], text[]) from public;
-revoke all on function realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb, bigint)
+revoke all on function realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, text[], text[], jsonb, bigint)
   from public;
 
 -- Lets an engine tell whether this file's current version is installed.
-create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 4 $$;
+create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 5 $$;

@@ -14,6 +14,8 @@ export interface Entry {
   claimsKey: string;
   /** Short hash of the claims for logs (never the token or the claims themselves). */
   claimsFingerprint: string;
+  /** Key of the claims in a database session's claims registry (`claimsRegistryKey`). */
+  claimsRegistryKey: string;
 }
 
 /** Live subscriptions, indexed by table so a change only looks at its own subscribers. */

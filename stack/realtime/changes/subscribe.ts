@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { fingerprint } from '../../keys.ts';
 import type { ChangesSubscription } from '../changes-api.ts';
+import { claimsRegistryKey } from './authorize.ts';
 import type { Catalog } from './catalog.ts';
 import { compileFilter, type FilterCheck } from './filters.ts';
 import { describeParams, type ParsedParams, parseSubscriptionParams } from './params.ts';
@@ -33,6 +34,7 @@ export async function buildEntries(
   const role = String(sub.claims.role);
   const claimsKey = stableClaimsKey(sub.claims);
   const claimsFingerprint = fingerprint(claimsKey);
+  const registryKey = claimsRegistryKey(claimsKey);
   const entries: { oid: number; entry: Entry }[] = [];
   for (const { id, params } of parsed) {
     const tables = await catalog.published(params.schema, params.table);
@@ -67,6 +69,7 @@ export async function buildEntries(
           role,
           claimsKey,
           claimsFingerprint,
+          claimsRegistryKey: registryKey,
         },
       });
     }
