@@ -6,7 +6,8 @@
 import { benchBoot } from './boot.ts';
 import { benchFanout, FANOUT_HELP } from './fanout-bench.ts';
 import { benchLatency } from './latency.ts';
-import { benchMatrix, benchOverhead } from './matrix.ts';
+import { benchMatrix } from './matrix.ts';
+import { benchOverhead, OVERHEAD_HELP } from './overhead.ts';
 import { type BenchResult, publish } from './report.ts';
 
 const PARTS: Record<string, (argv: string[]) => Promise<BenchResult>> = {
@@ -14,7 +15,7 @@ const PARTS: Record<string, (argv: string[]) => Promise<BenchResult>> = {
   latency: () => benchLatency(),
   fanout: (argv) => benchFanout(argv),
   matrix: () => benchMatrix(),
-  overhead: () => benchOverhead(),
+  overhead: (argv) => benchOverhead(argv),
 };
 
 const [part = 'all', ...rest] = process.argv.slice(2);
@@ -22,7 +23,9 @@ if (part === '--help' || rest.includes('--help')) {
   console.log(`npm run bench            every part: ${Object.keys(PARTS).join(', ')}
 npm run bench:<part>     one part
 
-${FANOUT_HELP}`);
+${FANOUT_HELP}
+
+${OVERHEAD_HELP}`);
   process.exit(0);
 }
 const names = part === 'all' ? Object.keys(PARTS) : [part];
