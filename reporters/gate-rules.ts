@@ -62,6 +62,9 @@ function cellProblem(cell: SummaryCell): string | null {
   if (cell.verdict !== 'PASS') {
     return `${cell.verdict}${cell.failedStage ? ` at ${cell.failedStage}` : ''}: ${cell.cause}`;
   }
+  if (cell.recording === 'off') {
+    return 'PASS with frame recording off (MATRIX_RECORD=0): the socket, identity, join and readiness stages were inferred from the page, not observed; rerun with recording on';
+  }
   const { p95, budgetMs, samplesMs } = cell.latency;
   if (samplesMs.length === 0 || p95 === null)
     return 'PASS without a single latency sample: cannot show it is within budget';

@@ -44,6 +44,8 @@ export const summaryCellSchema = z.object({
   portal: z.string(),
   env: z.string(),
   targetKind: z.enum(['embedded', 'external']),
+  /** 'off' when the cell ran without frame recording (MATRIX_RECORD=0): stages 3–6 were inferred. */
+  recording: z.enum(['on', 'off']).default('on'),
   verdict: z.enum(SUMMARY_VERDICTS),
   /** verdict === PASS and the latency held (the gate re-checks it). */
   passed: z.boolean(),

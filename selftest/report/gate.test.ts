@@ -58,6 +58,19 @@ describe('npm run gate', { timeout: 60_000 }, () => {
     expect(r.code).toBe(1);
   });
 
+  it('1: a PASS with frame recording off is refused: its socket stages were inferred, not observed', () => {
+    const run = external(recordedRun()).map((o) =>
+      o.project === 'client-prod' && o.cell
+        ? { ...o, cell: { ...o.cell, recording: 'off' as const, frames: [] } }
+        : o,
+    );
+    const r = gate('--summary', writeSummary('record-off', run));
+    expect(r.out).toContain(
+      'FAIL  client-prod: PASS with frame recording off (MATRIX_RECORD=0): the socket, identity, join and readiness stages were inferred from the page, not observed; rerun with recording on',
+    );
+    expect(r.code).toBe(1);
+  });
+
   it('1: a required cell that did not run is refused', () => {
     const run = external(recordedRun()).filter((o) => o.project !== 'agent-prod');
     const r = gate('--summary', writeSummary('missing-cell', run));
