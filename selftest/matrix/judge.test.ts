@@ -270,6 +270,21 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     expect(result.cause).toBe('The server shut the channel down: "Token has expired 3 seconds ago".');
   });
 
+  it('TOKEN_EXPIRED, not NO_EVENT, when the token expires after changes were ready and the row never comes', async () => {
+    const result = await judgeWith((e) => {
+      e.sockets[0]!.frames = [
+        ...e.sockets[0]!.frames.slice(0, 3),
+        systemFrame(2300, 'error', 'Token has expired 0 seconds ago', '6', 'system'),
+        frame('received', 2301, ['6', '6', TOPIC, 'phx_close', {}]),
+      ];
+      e.inserts = [e.inserts[0]!];
+      e.eventWait = { waitedMs: 5000, timedOut: true, timeoutMs: 5000 };
+    });
+    expect(result.verdict).toBe('TOKEN_EXPIRED');
+    expect(result.failedStage).toBe('event_delivered');
+    expect(result.cause).toContain('"Token has expired 0 seconds ago"');
+  });
+
   it('NO_EVENT lists what the channel received instead', async () => {
     const result = await judgeWith((e) => {
       e.sockets[0]!.frames = [
