@@ -58,7 +58,8 @@ const config: PlaywrightTestConfig<MatrixOptions> = {
   // Locally a failure is shown as it happened. In CI, 2 retries absorb a runner hiccup, and a cell
   // that passes only on retry is reported "flaky" (not hidden): Realtime flakiness is a finding.
   retries: ci ? 2 : 0,
-  // Each worker holds one cell's target; six cells, six workers unless told otherwise.
+  // Playwright's default (half the cores) unless MATRIX_WORKERS says otherwise: one worker on a
+  // 2-core runner, where three cut the six-cell wall time only ~15 % (docs/performance.md).
   workers: process.env['MATRIX_WORKERS'] ? Number(process.env['MATRIX_WORKERS']) : undefined,
   timeout: 90_000,
   expect: { timeout: 10_000 },

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { DEFAULT_PORTS } from '../../stack/topology/default-ports.ts';
 import { takenPorts } from '../../stack/topology/listen.ts';
 import { type BenchResult, RESULTS_DIR, type Row } from './report.ts';
-import { median, ms } from './stats.ts';
+import { ms } from './stats.ts';
 
 const RUN_TIMEOUT_MS = 240_000;
 
@@ -136,36 +136,4 @@ export async function benchMatrix(): Promise<BenchResult> {
       'Cold: no stack running; each run boots the embedded stack (both envs, portals, edge) as its webServer. Shared machine.',
     ],
   };
-}
-
-export async function benchOverhead(): Promise<BenchResult> {
-  const notes = [
-    'No switch turns frame recording off: fixtures/recorder.fixture.ts arms SocketRecorder as an auto fixture and the ladder judges every stage from its frames. Asked for in the report (a `record` worker option, default on); not hacked here.',
-  ];
-  const rows: Row[] = [
-    {
-      figure: 'recording overhead, one cell (with vs without)',
-      value: 'not measurable (no switch)',
-      target: '≤ 5 %',
-      anchor: '—',
-    },
-  ];
-  const blocked = await matrixBlocked();
-  if (blocked) {
-    notes.push(`run-to-run spread skipped: ${blocked}.`);
-    return { name: 'overhead', rows, notes };
-  }
-  // The noise floor: the same cell three times (the first boots cold, so it is reported apart).
-  const runs: MatrixRun[] = [];
-  for (let i = 0; i < 3; i++) runs.push(await playwright(['--project=agent-prod'], `overhead-${i}`));
-  const walls = runs.map((r) => r.wallMs);
-  const spread = ((Math.max(...walls) - Math.min(...walls)) / median(walls)) * 100;
-  rows.push({
-    figure: 'agent-prod run-to-run spread, 3 runs (recording on)',
-    value: `${walls.map((w) => ms(w)).join(', ')} → ±${(spread / 2).toFixed(1)} %`,
-    target: '—',
-    anchor: '—',
-    raw: runs,
-  });
-  return { name: 'overhead', rows, notes };
 }
