@@ -1,5 +1,6 @@
 import { cspWithoutSocket } from '../../topology/csp.ts';
-import { cellTarget, type FaultDefinition } from '../definition.ts';
+import { type CellTarget, cellTarget, type FaultDefinition } from '../definition.ts';
+import type { PortalOverrides } from '../hooks.ts';
 import { expiredAccessToken, foreignAnonKey } from '../tokens.ts';
 
 /**
@@ -26,94 +27,72 @@ export const portalDown: FaultDefinition = {
   },
 };
 
-export const cspBlocksSocket: FaultDefinition = {
-  name: 'csp-blocks-socket',
-  description:
-    "the portal is served with a CSP whose connect-src lists the API's http(s) origin but not its ws(s) origin",
-  scope: 'cell',
-  async apply(t) {
-    const { cell, deployment, board } = cellTarget(t);
-    board.setOverride(cell, 'csp', cspWithoutSocket(deployment.supabaseUrl));
-  },
-  async revert(t) {
-    const { cell, board } = cellTarget(t);
-    board.clearOverride(cell, 'csp');
-  },
-};
+/**
+ * A fault that is one field of what the portal deployment serves: on sets the override (computed per
+ * cell, e.g. a token for that portal's user), off removes it so the healthy page is served again.
+ */
+function overrideFault<K extends keyof PortalOverrides>(
+  name: string,
+  description: string,
+  key: K,
+  value: (target: CellTarget) => PortalOverrides[K] | Promise<PortalOverrides[K]>,
+): FaultDefinition {
+  return {
+    name,
+    description,
+    scope: 'cell',
+    async apply(t) {
+      const target = cellTarget(t);
+      target.board.setOverride(target.cell, key, await value(target));
+    },
+    async revert(t) {
+      const { cell, board } = cellTarget(t);
+      board.clearOverride(cell, key);
+    },
+  };
+}
 
-export const badApikey: FaultDefinition = {
-  name: 'bad-apikey',
-  description:
-    'the portal is built with an anon key signed by another secret; the upgrade is refused with 401',
-  scope: 'cell',
-  async apply(t) {
-    const { cell, env, board } = cellTarget(t);
-    board.setOverride(cell, 'anonKey', await foreignAnonKey(env));
-  },
-  async revert(t) {
-    const { cell, board } = cellTarget(t);
-    board.clearOverride(cell, 'anonKey');
-  },
-};
+export const cspBlocksSocket = overrideFault(
+  'csp-blocks-socket',
+  "the portal is served with a CSP whose connect-src lists the API's http(s) origin but not its ws(s) origin",
+  'csp',
+  ({ deployment }) => cspWithoutSocket(deployment.supabaseUrl),
+);
 
-export const sessionNotForwarded: FaultDefinition = {
-  name: 'session-not-forwarded',
-  description:
-    "the portal's realtime client never receives the user's session, so it joins with the anon key",
-  scope: 'cell',
-  async apply(t) {
-    const { cell, board } = cellTarget(t);
-    board.setOverride(cell, 'forwardSession', false);
-  },
-  async revert(t) {
-    const { cell, board } = cellTarget(t);
-    board.clearOverride(cell, 'forwardSession');
-  },
-};
+export const badApikey = overrideFault(
+  'bad-apikey',
+  'the portal is built with an anon key signed by another secret; the upgrade is refused with 401',
+  'anonKey',
+  ({ env }) => foreignAnonKey(env),
+);
 
-export const expiredToken: FaultDefinition = {
-  name: 'expired-token',
-  description:
-    'the portal hands realtime an access token for its user, signed by the project, already past exp',
-  scope: 'cell',
-  async apply(t) {
-    const { portal, cell, deployment, board } = cellTarget(t);
-    const token = await expiredAccessToken(deployment.project, deployment.users[portal].email);
-    board.setOverride(cell, 'staleAccessToken', token);
-  },
-  async revert(t) {
-    const { cell, board } = cellTarget(t);
-    board.clearOverride(cell, 'staleAccessToken');
-  },
-};
+export const sessionNotForwarded = overrideFault(
+  'session-not-forwarded',
+  "the portal's realtime client never receives the user's session, so it joins with the anon key",
+  'forwardSession',
+  () => false,
+);
+
+export const expiredToken = overrideFault(
+  'expired-token',
+  'the portal hands realtime an access token for its user, signed by the project, already past exp',
+  'staleAccessToken',
+  ({ portal, deployment }) => expiredAccessToken(deployment.project, deployment.users[portal].email),
+);
 
 /** A filter no row the matrix inserts can match: its tickets are `open`. */
 export const NEVER_MATCHING_FILTER = 'status=eq.__never__';
 
-export const filterMismatch: FaultDefinition = {
-  name: 'filter-mismatch',
-  description: `the portal subscribes with the filter ${NEVER_MATCHING_FILTER}, which the inserted row does not match`,
-  scope: 'cell',
-  async apply(t) {
-    const { cell, board } = cellTarget(t);
-    board.setOverride(cell, 'filter', NEVER_MATCHING_FILTER);
-  },
-  async revert(t) {
-    const { cell, board } = cellTarget(t);
-    board.clearOverride(cell, 'filter');
-  },
-};
+export const filterMismatch = overrideFault(
+  'filter-mismatch',
+  `the portal subscribes with the filter ${NEVER_MATCHING_FILTER}, which the inserted row does not match`,
+  'filter',
+  () => NEVER_MATCHING_FILTER,
+);
 
-export const duplicateSubscription: FaultDefinition = {
-  name: 'duplicate-subscription',
-  description: 'the portal subscribes to the same topic twice, as retry logic or a re-render does',
-  scope: 'cell',
-  async apply(t) {
-    const { cell, board } = cellTarget(t);
-    board.setOverride(cell, 'subscribeTwice', true);
-  },
-  async revert(t) {
-    const { cell, board } = cellTarget(t);
-    board.clearOverride(cell, 'subscribeTwice');
-  },
-};
+export const duplicateSubscription = overrideFault(
+  'duplicate-subscription',
+  'the portal subscribes to the same topic twice, as retry logic or a re-render does',
+  'subscribeTwice',
+  () => true,
+);
