@@ -3,6 +3,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from '@playwri
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../fixtures/config/browser.ts';
 import { type PortalName, type PortalServer, startPortalServer } from '../portals/server.ts';
 import type { PortalOverrides } from '../stack/faults/hooks.ts';
 import type { Stack } from '../stack/index.ts';
@@ -26,15 +27,6 @@ const CHANNEL: Record<PortalName, string> = {
   agent: 'realtime:public:tickets',
   admin: 'realtime:tickets-changes',
 };
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-];
 const WAIT_MS = 10_000;
 
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
@@ -153,7 +145,7 @@ const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   stack = await startTestStack({ local: { accessTokenHook: HOOK } });
   service = client(stack, stack.local.config.serviceRoleKey);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
   for (const portal of Object.keys(USERS) as PortalName[]) {
     // Mutated by tests, read by the server on every page load (as the fault board is).
     const overrides: PortalOverrides = {};

@@ -1,5 +1,6 @@
 import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../fixtures/config/browser.ts';
 import type { Stack } from '../stack/index.ts';
 import type { Portal } from '../stack/topology/cells.ts';
 import type { Deployment } from '../stack/topology/deployment.ts';
@@ -10,15 +11,6 @@ import { deployment, startDeployment } from './topology-support.ts';
  * TLS from the edge's boot-time certificate (accepted with ignoreHTTPSErrors, as the matrix does),
  * the API on its own host with an origin allow-list, and the portal's CSP enforced by the browser.
  */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-];
 const WAIT_MS = 15_000;
 
 describe('prod-like deployment in Chromium', () => {
@@ -30,7 +22,7 @@ describe('prod-like deployment in Chromium', () => {
   beforeAll(async () => {
     stack = await startDeployment({ envs: ['prod'] });
     prod = deployment(stack, 'prod');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch(chromiumLaunchOptions());
   });
   afterEach(async () => {
     await context?.close();

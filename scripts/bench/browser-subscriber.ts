@@ -11,18 +11,9 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from '@playwright/test';
+import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import { listen } from '../../stack/project.ts';
 import type { Target } from './child-stack.ts';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 export interface BrowserSubscriber {
   /** Page clock minus Node wall clock (ms), and the round trip it was measured with. */
@@ -62,7 +53,7 @@ export async function subscribeBrowser(
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch(chromiumLaunchOptions());
     const page: Page = await browser.newPage();
     let offsetMs = 0;
     await page.exposeFunction('rtmArrived', (id: string, pageWallMs: number) => {

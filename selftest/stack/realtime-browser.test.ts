@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from '@playwright/test';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import type { Stack } from '../../stack/index.ts';
 import { listen } from '../../stack/project.ts';
 import { apiUrl, client, startTestStack } from '../support/stack.ts';
@@ -33,18 +34,7 @@ beforeAll(async () => {
   });
   await listen(page, 0, '127.0.0.1');
   origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions());
 });
 afterAll(async () => {
   await browser?.close();
