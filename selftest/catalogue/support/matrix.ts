@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CELL_ATTACHMENT, type CellResult } from '../../../fixtures/evidence.ts';
+import type { CellResult } from '../../../fixtures/evidence.ts';
+import { type JsonReport, readJsonReport } from '../../../reporters/read-json-report.ts';
 import { type Summary, summarySchema } from '../../../reporters/summary-schema.ts';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -118,31 +119,10 @@ function readSummary(path: string): Summary | undefined {
   return text === undefined ? undefined : summarySchema.parse(JSON.parse(text));
 }
 
-type Attachment = { name: string; body?: string; path?: string };
-type Node = { suites?: Node[]; specs?: { tests: { results: { attachments: Attachment[] }[] }[] }[] };
-
 function readCells(reportFile: string): CellResult[] {
   const text = readOptional(reportFile);
   if (text === undefined) return [];
-  const byCell = new Map<string, CellResult>();
-  const walk = (node: Node) => {
-    for (const spec of node.specs ?? []) {
-      for (const test of spec.tests) {
-        for (const result of test.results) {
-          for (const a of result.attachments.filter((x) => x.name === CELL_ATTACHMENT)) {
-            const json = a.body
-              ? Buffer.from(a.body, 'base64').toString('utf8')
-              : readFileSync(a.path ?? '', 'utf8');
-            const cell = JSON.parse(json) as CellResult;
-            byCell.set(cell.cell, cell);
-          }
-        }
-      }
-    }
-    for (const child of node.suites ?? []) walk(child);
-  };
-  for (const suite of (JSON.parse(text) as { suites: Node[] }).suites) walk(suite);
-  return [...byCell.values()];
+  return readJsonReport(JSON.parse(text) as JsonReport).outcomes.flatMap((o) => (o.cell ? [o.cell] : []));
 }
 
 /** One line per cell for assertion messages: verdict, stage, cause. */

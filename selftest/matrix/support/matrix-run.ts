@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runningStackEnvs } from '../../../fixtures/config/web-server.ts';
 import { RUNTIME_FILE } from '../../../fixtures/env/runtime.ts';
-import { CELL_ATTACHMENT, type CellResult } from '../../../fixtures/evidence.ts';
+import type { CellResult } from '../../../fixtures/evidence.ts';
+import {
+  type JsonReport as PlaywrightJsonReport,
+  readJsonReport,
+} from '../../../reporters/read-json-report.ts';
 import { DEFAULT_PORTS } from '../../../stack/topology/default-ports.ts';
 import { takenPorts } from '../../../stack/topology/listen.ts';
 
@@ -37,9 +41,16 @@ export async function fixedPortsState(): Promise<'free' | 'running-stack'> {
   );
 }
 
-export interface JsonReport {
-  stats: { expected: number; unexpected: number; flaky: number; skipped: number };
-  suites: unknown[];
+/** The parts of Playwright's JSON report the e2e assertions read, beside what the reporter reads. */
+export interface JsonReport extends PlaywrightJsonReport {
+  stats: {
+    expected: number;
+    unexpected: number;
+    flaky: number;
+    skipped: number;
+    startTime?: string;
+    duration?: number;
+  };
   errors: { message?: string }[];
 }
 
@@ -83,28 +94,7 @@ export function runMatrix(args: string[] = [], env: NodeJS.ProcessEnv = {}): Pro
   });
 }
 
-type Attachment = { name: string; body?: string; path?: string };
-type Node = { suites?: Node[]; specs?: { tests: { results: { attachments: Attachment[] }[] }[] }[] };
-
-/** Every `matrix-cell.json` the run attached, last attempt per cell. */
+/** Every `matrix-cell.json` the run attached, last attempt per cell (read as the reporter reads it). */
 export function cellResults(report: JsonReport): CellResult[] {
-  const byCell = new Map<string, CellResult>();
-  const walk = (node: Node) => {
-    for (const spec of node.specs ?? []) {
-      for (const test of spec.tests) {
-        for (const result of test.results) {
-          for (const a of result.attachments.filter((x) => x.name === CELL_ATTACHMENT)) {
-            const text = a.body
-              ? Buffer.from(a.body, 'base64').toString('utf8')
-              : readFileSync(a.path!, 'utf8');
-            const cell = JSON.parse(text) as CellResult;
-            byCell.set(cell.cell, cell);
-          }
-        }
-      }
-    }
-    for (const child of node.suites ?? []) walk(child);
-  };
-  for (const suite of report.suites as Node[]) walk(suite);
-  return [...byCell.values()];
+  return readJsonReport(report).outcomes.flatMap((o) => (o.cell ? [o.cell] : []));
 }
