@@ -20,11 +20,12 @@ export async function subscribeTickets({ clients, model, behaviour, session, onC
   const binding = { event: '*', schema: 'public', table: 'tickets' };
   if (behaviour.filter) binding.filter = behaviour.filter;
 
-  const subscriptions = [await subscribeOnce(clients.realtime)];
-  if (behaviour.subscribeTwice) {
-    // A re-render that builds its own client and subscribes again, never removing the first.
-    subscriptions.push(await subscribeOnce(clients.makeExtra()));
-  }
+  // duplicate-subscription: the effect runs twice on mount (a double render, StrictMode) and the
+  // second run builds its own client and subscribes again; nothing removes the first.
+  const subscriptions = await Promise.all([
+    subscribeOnce(clients.realtime),
+    ...(behaviour.subscribeTwice ? [subscribeOnce(clients.makeExtra())] : []),
+  ]);
   return () => {
     for (const { client, channel } of subscriptions) void client.removeChannel(channel);
   };

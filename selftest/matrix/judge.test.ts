@@ -373,6 +373,29 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     );
   });
 
+  it('DUPLICATE_JOIN when the second client joins only after the fence arrived on the first', async () => {
+    const token = await userToken();
+    const result = await judgeWith((e) => {
+      e.sockets.push(
+        socket(
+          [
+            joinFrame(2600, token, '3'),
+            joinOk(2620, '3'),
+            systemFrame(2625, 'ok', 'Subscribed to PostgreSQL', '3'),
+          ],
+          {
+            id: 2,
+            createdAtMs: 2000,
+            handshake: { status: 101, statusText: 'Switching Protocols', atMs: 2590 },
+          },
+        ),
+      );
+      e.settle = { waitedMs: 130, timedOut: false, timeoutMs: 5000, unsettledSocketIds: [] };
+    });
+    expect(result.verdict).toBe('DUPLICATE_JOIN');
+    expect(result.failedStage).toBe('exactly_once');
+  });
+
   it('a rejoin after the server closed the channel is not a duplicate', async () => {
     const token = await userToken();
     const result = await judgeWith((e) => {
