@@ -101,6 +101,7 @@ function toSummaryCell(o: CellOutcome): SummaryCell {
       startedAt: null,
       finishedAt: null,
       test,
+      doctor: null,
     };
   }
   const samples = c.latency.samplesMs;
@@ -143,6 +144,7 @@ function toSummaryCell(o: CellOutcome): SummaryCell {
     startedAt: c.startedAt,
     finishedAt: c.finishedAt,
     test,
+    doctor: c.doctor ?? null,
   };
 }
 

@@ -27,6 +27,7 @@ function diagnoseCell(cell: SummaryCell, passing: readonly SummaryCell[]): Diagn
       headline: `${cell.cell}: no evidence recorded (${cell.test.status}); nothing to compare.`,
       differences: [],
       nextStep: cell.nextStep,
+      doctorCause: null,
     };
   }
 
@@ -52,9 +53,16 @@ function diagnoseCell(cell: SummaryCell, passing: readonly SummaryCell[]): Diagn
     cell: cell.cell,
     verdict: cell.verdict,
     fault: match.fault,
-    headline: headline(cell, match.fault, differences, peers),
+    headline: headline(cell, match.fault, differences, peers, match.doctorCause?.summary),
     differences,
     nextStep: match.nextStep,
+    doctorCause: match.doctorCause
+      ? {
+          id: match.doctorCause.id,
+          summary: match.doctorCause.summary,
+          fixSql: match.doctorCause.fixSql ?? null,
+        }
+      : null,
   };
 }
 
@@ -63,8 +71,9 @@ function headline(
   fault: string | null,
   differences: readonly Difference[],
   peers: readonly SummaryCell[],
+  doctor?: string,
 ): string {
-  const what = fault ? `matches \`${fault}\`` : 'matches no catalogue fault';
+  const what = `${fault ? `matches \`${fault}\`` : 'matches no catalogue fault'}${doctor ? `; the database says: ${doctor}` : ''}`;
   if (peers.length === 0) return `${cell.cell} ${cell.verdict} (${what}); no passing cell to compare with.`;
   const first = differences[0];
   if (!first)

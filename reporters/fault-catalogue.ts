@@ -1,3 +1,5 @@
+import { causeOf } from '../fixtures/doctor/cause.ts';
+import type { Finding, FindingId } from '../fixtures/doctor/types.ts';
 import type { Aspect } from './diagnosis-aspects.ts';
 import { ASPECTS } from './diagnosis-aspects.ts';
 import type { SummaryCell } from './summary-schema.ts';
@@ -12,9 +14,33 @@ export interface FaultMatch {
   /** The aspects that show the fault, most telling first. */
   aspects: Aspect[];
   nextStep: string;
+  /** The doctor's finding the fault rests on, when the cell ran the doctor and it found a cause. */
+  doctorCause?: Finding;
 }
 
+/**
+ * The catalogue fault each doctor finding is the database-side cause of. Findings without a switch
+ * in the catalogue (a row filter, a column list, no primary key) name no fault, only their cause.
+ */
+const FAULT_OF_FINDING: Partial<Record<FindingId, string>> = {
+  'publication.missing': 'table-not-published',
+  'publication.no_insert': 'insert-not-published',
+  'grant.schema_usage': 'schema-usage-revoked',
+  'grant.table_select': 'select-revoked',
+  'filter.excludes_row': 'filter-mismatch',
+  'rls.no_policy': 'rls-hides-rows',
+  'rls.row_hidden': 'rls-hides-rows',
+};
+
+const DOCTOR_ASPECTS: Partial<Record<SummaryCell['verdict'], Aspect[]>> = {
+  CHANGES_UNAVAILABLE: ['system_message', 'subscription'],
+  NO_EVENT: ['events', 'subscription', 'join_identity'],
+  JOIN_ERROR: ['join_reply', 'join_identity'],
+};
+
 export function matchFault(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
+  const byDoctor = doctorMatch(cell);
+  if (byDoctor) return byDoctor;
   const project = `--project=${cell.cell}`;
   switch (cell.verdict) {
     case 'PORTAL_UNREACHABLE':
@@ -141,6 +167,34 @@ function socketRejected(cell: SummaryCell, peers: readonly SummaryCell[]): Fault
   };
 }
 
+/**
+ * The database's word over the frames': when the doctor ran for a cell and a check failed, that
+ * check names the cause (a revoked grant is not a policy). An expired token stays the token's fault.
+ */
+function doctorMatch(cell: SummaryCell): FaultMatch | undefined {
+  const aspects = DOCTOR_ASPECTS[cell.verdict];
+  if (!aspects || !cell.doctor) return undefined;
+  if (cell.verdict === 'JOIN_ERROR' && /expired/i.test(ASPECTS.join_reply.read(cell))) return undefined;
+  const cause = causeOf(cell.doctor);
+  const rerun = `\`npm run doctor -- --env ${cell.env}\` rechecks it.`;
+  if (cause) {
+    return {
+      fault: FAULT_OF_FINDING[cause.id] ?? null,
+      aspects,
+      nextStep: `${cause.nextStep ?? cell.nextStep}${cause.fixSql ? ` SQL: ${cause.fixSql.replace(/\n/g, ' ')}` : ''} ${rerun}`,
+      doctorCause: cause,
+    };
+  }
+  if (cell.verdict === 'NO_EVENT' && cell.doctor.source !== 'none' && cell.doctor.checks.length > 0) {
+    return {
+      fault: null,
+      aspects,
+      nextStep: `The database shows no cause: ${cell.doctor.input.table} is published for ${cell.doctor.input.event}, ${cell.doctor.input.role} may read it, and the row passes its policies and the filter${cell.doctor.skipped.length ? ` (not checked: ${cell.doctor.skipped.map((s) => `${s.check}, ${s.why}`).join('; ')})` : ''}. Look at realtime itself on ${cell.env}: its logs and replication slot.`,
+    };
+  }
+  return undefined;
+}
+
 function noEvent(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
   const mine = ASPECTS.subscription.read(cell);
   const filtered = / filter /.test(mine) && peers.some((p) => !/ filter /.test(ASPECTS.subscription.read(p)));
@@ -152,9 +206,10 @@ function noEvent(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
         "The portal's postgres_changes binding has a filter the inserted row does not match: fix the filter or the row's columns.",
     };
   }
+  const unchecked = cell.doctor?.skipped.find((s) => s.check === 'database');
   return {
     fault: 'rls-hides-rows',
     aspects: ['events', 'join_identity'],
-    nextStep: `Subscribed, but nothing came: check the SELECT policy on public.tickets for the ${cell.portal} user on ${cell.env} (the row must be visible to that user; RLS decides delivery per subscriber).`,
+    nextStep: `Subscribed, but nothing came. The frames cannot tell a policy from a revoked grant or a publication that skips INSERT${unchecked ? ` and the doctor could not look (${unchecked.why})` : ''}: run \`npm run doctor -- --env ${cell.env}\`, and check the SELECT policy on ${cell.stages.find((s) => s.stage === 'event_delivered')?.summary.match(/of ([\w.]+) was committed/)?.[1] ?? 'the table'} for the ${cell.portal} user (the row must be visible to that user; RLS decides delivery per subscriber).`,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { doctorReportSchema } from '../fixtures/doctor/report-schema.ts';
 import { STAGES, VERDICTS } from '../fixtures/evidence.ts';
 
 /**
@@ -115,6 +116,8 @@ export const summaryCellSchema = z.object({
     /** First line of the test's error, redacted; null when it passed. */
     error: z.string().nullable(),
   }),
+  /** The doctor's database checks, for cells that failed where the database can say why; else null. */
+  doctor: doctorReportSchema.nullable().default(null),
 });
 export type SummaryCell = z.infer<typeof summaryCellSchema>;
 
@@ -151,6 +154,11 @@ export const diagnosisSchema = z.object({
   headline: z.string(),
   differences: z.array(differenceSchema),
   nextStep: z.string(),
+  /** The doctor's finding that names the cause (e.g. `grant.table_select`), when it ran and found one. */
+  doctorCause: z
+    .object({ id: z.string(), summary: z.string(), fixSql: z.string().nullable() })
+    .nullable()
+    .default(null),
 });
 export type Diagnosis = z.infer<typeof diagnosisSchema>;
 

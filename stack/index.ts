@@ -13,7 +13,7 @@ import { FaultController } from './faults/controller.ts';
 import type { FaultSpec } from './faults/spec.ts';
 import { createLogger } from './log.ts';
 import { freePort } from './ports.ts';
-import { type Cluster, startCluster } from './postgres/cluster.ts';
+import { type Cluster, SUPERUSER, startCluster } from './postgres/cluster.ts';
 import { type Project, startProject } from './project.ts';
 import { type Env, PORTALS, type Portal } from './topology/cells.ts';
 import { healthyPortalCsp } from './topology/csp.ts';
@@ -294,6 +294,7 @@ function runtimeEnv(d: Deployment): RuntimeEnv {
     supabaseUrl: d.supabaseUrl,
     anonKey: d.project.config.anonKey,
     serviceRoleKey: d.project.config.serviceRoleKey,
+    dbUrl: `postgresql://${SUPERUSER.user}:${SUPERUSER.password}@${d.project.ctx.db.host}:${d.project.ctx.db.port}/${d.project.ctx.db.database}`,
     portals: d.portals ? originsFrom((p) => d.portals?.portals[p].url ?? '') : d.origins,
     users: d.users,
   };

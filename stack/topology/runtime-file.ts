@@ -16,6 +16,8 @@ export interface RuntimeEnv {
   supabaseUrl: string;
   anonKey: string;
   serviceRoleKey: string;
+  /** The project's own database as the superuser, for `npm run doctor` and failing cells. */
+  dbUrl: string;
   portals: Record<Portal, string>;
   users: Record<Portal, SeedUser>;
 }
