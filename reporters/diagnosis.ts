@@ -73,7 +73,7 @@ function headline(
   peers: readonly SummaryCell[],
   doctor?: string,
 ): string {
-  const what = `${fault ? `matches \`${fault}\`` : 'matches no catalogue fault'}${doctor ? `; the database says: ${doctor}` : ''}`;
+  const what = `${fault ? `matches \`${fault}\`` : 'matches no catalogue fault'}${doctor ? `; the database says: ${doctor.replace(/\.$/, '')}` : ''}`;
   if (peers.length === 0) return `${cell.cell} ${cell.verdict} (${what}); no passing cell to compare with.`;
   const first = differences[0];
   if (!first)

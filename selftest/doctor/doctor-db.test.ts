@@ -182,7 +182,7 @@ describe('each database-level cause fails its own check', () => {
     await admin.query("alter publication doctor_pub set (publish = 'update, delete')");
     const report = await runDoctor(db, input());
     expect(report.checks.find((c) => c.id === 'publication.no_insert')?.fixSql).toBe(
-      "alter publication doctor_pub set (publish = 'update, delete, insert');",
+      "alter publication doctor_pub set (publish = 'insert, update, delete');",
     );
     // The fix really fixes it.
     await admin.query(report.checks.find((c) => c.id === 'publication.no_insert')!.fixSql!);

@@ -1,5 +1,12 @@
 import type { FaultDefinition } from './definition.ts';
-import { rlsHidesRows, roleClaimMissing, tableNotPublished } from './switches/database.ts';
+import {
+  insertNotPublished,
+  rlsHidesRows,
+  roleClaimMissing,
+  schemaUsageRevoked,
+  selectRevoked,
+  tableNotPublished,
+} from './switches/database.ts';
 import { edgeDropsUpgrade, originNotAllowed } from './switches/network.ts';
 import {
   badApikey,
@@ -27,7 +34,10 @@ export const FAULTS: readonly FaultDefinition[] = [
   expiredToken,
   joinUnanswered,
   tableNotPublished,
+  insertNotPublished,
   rlsHidesRows,
+  selectRevoked,
+  schemaUsageRevoked,
   filterMismatch,
   slowDelivery,
   duplicateSubscription,

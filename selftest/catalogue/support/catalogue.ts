@@ -75,6 +75,10 @@ export const ROUNDS: CatalogueRun[] = [
     ],
   },
   { label: 'round-publication', faults: [f('table-not-published', 'local', 'CHANGES_UNAVAILABLE')] },
+  // Database-level causes the frames alone cannot tell apart (all NO_EVENT): the doctor names them.
+  { label: 'round-publish-insert', faults: [f('insert-not-published', 'prod', 'NO_EVENT')] },
+  { label: 'round-select-grant', faults: [f('select-revoked', 'local', 'NO_EVENT')] },
+  { label: 'round-schema-usage', faults: [f('schema-usage-revoked', 'prod', 'NO_EVENT')] },
 ];
 
 /** The cells a fault's target covers (`local` → its three cells). */

@@ -178,3 +178,94 @@ export const rlsHidesRows: FaultDefinition = {
     hidden.get(deployment)?.delete(portal);
   },
 };
+
+// insert-not-published ---------------------------------------------------------------------------
+
+/** What each project's publication published before the fault, so revert restores exactly that. */
+const publishedBefore = new WeakMap<Deployment, string>();
+
+export const insertNotPublished: FaultDefinition = {
+  name: 'insert-not-published',
+  description:
+    "the project's supabase_realtime publication stops publishing INSERT (publish = 'update, delete'), as a change to cut WAL traffic does (env-wide)",
+  scope: 'env',
+  async apply({ deployment }) {
+    if (publishedBefore.has(deployment)) return;
+    const { rows } = await deployment.project.ctx.db.admin.query<{ publish: string }>(
+      `select concat_ws(', ', case when pubinsert then 'insert' end, case when pubupdate then 'update' end,
+                        case when pubdelete then 'delete' end, case when pubtruncate then 'truncate' end) as publish
+         from pg_publication where pubname = 'supabase_realtime'`,
+    );
+    const before = rows[0]?.publish;
+    if (before === undefined) {
+      throw new Error(`Project "${deployment.env}" has no supabase_realtime publication to change.`);
+    }
+    const without = before
+      .split(', ')
+      .filter((op) => op && op !== 'insert')
+      .join(', ');
+    await inTransaction(deployment, [
+      `alter publication supabase_realtime set (publish = ${pg.escapeLiteral(without)})`,
+    ]);
+    publishedBefore.set(deployment, before);
+  },
+  async revert({ deployment }) {
+    const before = publishedBefore.get(deployment);
+    if (before === undefined) return;
+    await inTransaction(deployment, [
+      `alter publication supabase_realtime set (publish = ${pg.escapeLiteral(before)})`,
+    ]);
+    publishedBefore.delete(deployment);
+  },
+};
+
+// select-revoked ---------------------------------------------------------------------------------
+
+export const selectRevoked: FaultDefinition = {
+  name: 'select-revoked',
+  description:
+    'SELECT on public.tickets is revoked from authenticated in the project, as a hardening migration does by mistake (env-wide)',
+  scope: 'env',
+  async apply({ deployment }) {
+    await inTransaction(deployment, ['revoke select on public.tickets from authenticated']);
+  },
+  async revert({ deployment }) {
+    // The app's own migration grants it (with insert, update, delete, which the fault left alone).
+    await inTransaction(deployment, ['grant select on public.tickets to authenticated']);
+  },
+};
+
+// schema-usage-revoked ---------------------------------------------------------------------------
+
+/** Whether PUBLIC had USAGE on schema public before, per project (Postgres grants it by default). */
+const publicUsageBefore = new WeakMap<Deployment, boolean>();
+
+export const schemaUsageRevoked: FaultDefinition = {
+  name: 'schema-usage-revoked',
+  description:
+    'USAGE on schema public is revoked from authenticated (and from PUBLIC, through which every role has it by default) in the project (env-wide)',
+  scope: 'env',
+  async apply({ deployment }) {
+    if (publicUsageBefore.has(deployment)) return;
+    const { rows } = await deployment.project.ctx.db.admin.query<{ public_usage: boolean }>(
+      `select exists(select 1 from pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+                      where n.nspname = 'public' and a.grantee = 0 and a.privilege_type = 'USAGE') as public_usage`,
+    );
+    const publicUsage = rows[0]?.public_usage === true;
+    // Revoking from authenticated alone changes nothing while PUBLIC still has USAGE.
+    await inTransaction(deployment, [
+      'revoke usage on schema public from authenticated',
+      ...(publicUsage ? ['revoke usage on schema public from public'] : []),
+    ]);
+    publicUsageBefore.set(deployment, publicUsage);
+  },
+  async revert({ deployment }) {
+    const publicUsage = publicUsageBefore.get(deployment);
+    if (publicUsage === undefined) return;
+    await inTransaction(deployment, [
+      'grant usage on schema public to authenticated',
+      ...(publicUsage ? ['grant usage on schema public to public'] : []),
+    ]);
+    publicUsageBefore.delete(deployment);
+  },
+};
