@@ -39,6 +39,7 @@ function input(over: Partial<DoctorInput> = {}): DoctorInput {
     role: 'doctor_user',
     claims: { role: 'doctor_user', sub: OWNER },
     row: { id: 1 },
+    filter: null,
     publication: 'doctor_pub',
     ...over,
   };

@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+import { decodeJwt } from 'jose';
+import { type Doctor, openDoctor, resolveAccess } from '../fixtures/doctor/access.ts';
+import { failing, renderReport } from '../fixtures/doctor/render.ts';
+import type { ChangeEvent, DoctorReport } from '../fixtures/doctor/types.ts';
+import { environmentNames } from '../fixtures/env/load.ts';
+import { readRuntimeEnv } from '../fixtures/env/runtime.ts';
+import { PORTAL_NAMES } from '../fixtures/portal-model.ts';
+import { redactText } from '../fixtures/redact.ts';
+import { ENVIRONMENTS_DIR, resolveTarget, type Target } from '../fixtures/target.ts';
+
+/**
+ * `npm run doctor [-- --env prod]`: the preflight of the database side of realtime, per environment
+ * and portal user: the table of REALTIME_TABLE in supabase_realtime and publishing the event, the
+ * user's role granted USAGE and SELECT, RLS and its SELECT policies for that role, replica identity
+ * and primary key. With `--row <id>`, that row is also checked as each user. Failing cells run the
+ * same checks with their own row and filter.
+ */
+const EVENTS = ['INSERT', 'UPDATE', 'DELETE', '*'] as const;
+const { values } = parseArgs({
+  options: {
+    env: { type: 'string', multiple: true },
+    event: { type: 'string', default: 'INSERT' },
+    row: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+const known = environmentNames(ENVIRONMENTS_DIR);
+if (values.help) {
+  console.log(`npm run doctor -- [--env <${known.join('|')}> …] [--event INSERT|UPDATE|DELETE|*] [--row <primary key>] [--json]
+
+  Checks, for each environment (default: all) and each portal's user, what realtime needs from the
+  database: publication (table in supabase_realtime, the event published, no column list or row
+  filter dropping rows), grants (USAGE on the schema, SELECT on the table for the token's role), RLS
+  (enabled, SELECT policies for the role; with --row, that row is visible to the user), replica
+  identity and primary key. Prints the fixing SQL for each failing check.
+
+  Database access: embedded targets use the stack's own (.stack/runtime.json); external targets use
+  <ENV>_DATABASE_URL from the environment, else the RPC of supabase/doctor/realtime_matrix_doctor.sql
+  with the service-role key; without either the checks are listed as skipped, with why.
+
+  Exit codes: 0 every check ok or warn; 1 a check failed; 2 bad arguments; 3 a target unreachable.`);
+  process.exit(0);
+}
+const envs = values.env?.length ? values.env : known;
+const unknown = envs.filter((e) => !known.includes(e));
+const event = values.event as ChangeEvent;
+if (unknown.length || !EVENTS.includes(event as (typeof EVENTS)[number])) {
+  console.error(
+    unknown.length
+      ? `Unknown environment ${unknown.join(', ')}: environments/ defines ${known.join(', ')}.`
+      : `--event must be one of ${EVENTS.join(', ')} (got ${values.event}).`,
+  );
+  process.exit(2);
+}
+
+/** The user's claims as the project issues them: sign in with the password grant. */
+async function signIn(target: Target): Promise<Record<string, unknown>> {
+  const url = `${target.supabaseUrl.replace(/\/$/, '')}/auth/v1/token?grant_type=password`;
+  const res = await target.fetch(url, {
+    method: 'POST',
+    headers: { apikey: target.anonKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: target.user.email, password: target.user.password }),
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    throw new Error(
+      `signing in as ${target.user.email} at ${url} answered HTTP ${res.status} ${redactText(text, target.secrets).slice(0, 200)} (run \`npm run seed -- --env ${target.env}\`?)`,
+    );
+  }
+  return decodeJwt((JSON.parse(text) as { access_token: string }).access_token) as Record<string, unknown>;
+}
+
+const started = performance.now();
+let code = 0;
+const out: { env: string; portal: string; email: string; report: DoctorReport }[] = [];
+for (const env of envs) {
+  let doctor: Doctor | undefined;
+  try {
+    const targets = PORTAL_NAMES.map((portal) => resolveTarget(env, portal));
+    const first = targets[0]!;
+    doctor = openDoctor(
+      resolveAccess({
+        env,
+        targetKind: first.targetKind,
+        embeddedDatabaseUrl: first.targetKind === 'embedded' ? readRuntimeEnv(env).dbUrl : undefined,
+        supabaseUrl: first.supabaseUrl,
+        serviceRoleKey: first.serviceRoleKey,
+        fetch: first.fetch,
+      }),
+    );
+    const claimsOf = await Promise.all(
+      targets.map((t) =>
+        signIn(t).then(
+          (claims) => ({ claims }),
+          (error: Error) => ({ error }),
+        ),
+      ),
+    );
+    for (const [i, target] of targets.entries()) {
+      const signed = claimsOf[i]!;
+      const claims = 'claims' in signed ? signed.claims : { role: 'authenticated' };
+      const report = await doctor.run({
+        table: target.table,
+        event,
+        role: typeof claims['role'] === 'string' ? claims['role'] : 'anon',
+        claims,
+        ...(values.row ? { rowId: values.row } : {}),
+      });
+      if ('error' in signed) {
+        report.skipped.unshift({
+          check: 'claims',
+          why: `${signed.error.message}; checked as role authenticated without the user's claims`,
+        });
+      }
+      out.push({ env, portal: target.portal.name, email: target.user.email, report });
+      if (failing(report)) code = 1;
+    }
+  } catch (error) {
+    code = code || 3;
+    console.error(`${env}: the doctor could not run: ${(error as Error).message}`);
+  } finally {
+    await doctor?.close();
+  }
+}
+const tookMs = Math.round(performance.now() - started);
+if (values.json) {
+  console.log(JSON.stringify({ tookMs, reports: out }, null, 2));
+} else {
+  for (const r of out) console.log(`${renderReport(r.report, `${r.env} ${r.portal} (${r.email})`)}\n`);
+  const failed = out.filter((r) => failing(r.report));
+  console.log(
+    failed.length
+      ? `doctor: ${failed.length} of ${out.length} checks sets FAIL (${failed.map((r) => `${r.portal}-${r.env}`).join(', ')}) in ${tookMs} ms`
+      : `doctor: ${out.length} portal × env check sets, no failing check, in ${tookMs} ms`,
+  );
+}
+process.exit(code);
