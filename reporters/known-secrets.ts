@@ -14,7 +14,7 @@ export interface KnownSecret {
   value: string;
 }
 
-const SECRET_ENV = /(SERVICE_ROLE|SECRET|PASSWORD|PRIVATE_KEY|CONTROL_TOKEN)/i;
+const SECRET_ENV = /(SERVICE_ROLE|SECRET|PASSWORD|PRIVATE_KEY|CONTROL_TOKEN|DATABASE_URL)/i;
 /** Values shorter than this would redact ordinary words; no real key or generated password is. */
 const MIN_LENGTH = 8;
 const DEMO_PASSWORD = 'helpdesk-demo-password';
@@ -34,9 +34,23 @@ export function knownSecrets(
   ];
   for (const [key, value] of Object.entries(env)) {
     if (value && SECRET_ENV.test(key)) found.push({ name: `env ${key}`, value });
+    // The doctor's <ENV>_DATABASE_URL: its password alone may show up too (a driver's error).
+    if (value && /DATABASE_URL$/i.test(key)) {
+      const password = urlPassword(value);
+      if (password) found.push({ name: `env ${key} password`, value: password });
+    }
   }
   const seen = new Set<string>();
   return found.filter((s) => s.value.length >= MIN_LENGTH && !seen.has(s.value) && seen.add(s.value));
+}
+
+function urlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch (error) {
+    if (error instanceof TypeError) return undefined; // not a URL: the whole value is redacted anyway
+    throw error;
+  }
 }
 
 export function secretValues(root?: string, env?: NodeJS.ProcessEnv): string[] {
@@ -51,6 +65,7 @@ interface RuntimeFile {
       serviceRoleKey?: unknown;
       secretKey?: unknown;
       jwtSecret?: unknown;
+      dbUrl?: unknown;
       users?: Record<string, { password?: unknown }>;
     }
   >;
@@ -84,6 +99,9 @@ function fromRuntimeFile(path: string): KnownSecret[] {
     add(`envs.${envName}.serviceRoleKey`, target.serviceRoleKey);
     add(`envs.${envName}.secretKey`, target.secretKey);
     add(`envs.${envName}.jwtSecret`, target.jwtSecret);
+    // The whole URL (the embedded superuser's password is the well-known "postgres", too common a
+    // word to redact on its own).
+    add(`envs.${envName}.dbUrl`, target.dbUrl);
     for (const [user, creds] of Object.entries(target.users ?? {}))
       add(`envs.${envName}.users.${user}.password`, creds.password);
   }

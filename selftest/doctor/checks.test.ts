@@ -5,6 +5,7 @@ import { filterMatches, parseFilter } from '../../fixtures/doctor/filter.ts';
 import { renderReport } from '../../fixtures/doctor/render.ts';
 import { judgeFacts, reportFromFacts } from '../../fixtures/doctor/run.ts';
 import { FINDING_IDS } from '../../fixtures/doctor/types.ts';
+import { knownSecrets } from '../../reporters/known-secrets.ts';
 import { healthyFacts, INPUT } from './support/facts.ts';
 
 /** The checks are pure over facts: every cause, its wording and its fixing SQL, without a database. */
@@ -227,6 +228,15 @@ describe('database access', () => {
       kind: 'none',
       why: 'no database access for "prod": set PROD_DATABASE_URL in the environment (a connection string; never in a committed file), or install supabase/doctor/realtime_matrix_doctor.sql and provide the service-role key',
     });
+  });
+});
+
+describe('secrets', () => {
+  it('a <ENV>_DATABASE_URL and its password are known secrets, so no report shows either', () => {
+    const url = 'postgresql://postgres.ref:s3cr3t-Pa55word@db.ref.supabase.co:5432/postgres';
+    const names = knownSecrets('/nonexistent', { PROD_DATABASE_URL: url }).map((s) => [s.name, s.value]);
+    expect(names).toContainEqual(['env PROD_DATABASE_URL', url]);
+    expect(names).toContainEqual(['env PROD_DATABASE_URL password', 's3cr3t-Pa55word']);
   });
 });
 

@@ -109,6 +109,18 @@ describe('environment files', () => {
     ]);
   });
 
+  it('refuses a DATABASE_URL in any environment file, naming the variable to use, without echoing it', () => {
+    const { dir, cwd } = envDir({
+      'prod.env': VALID,
+      'prod.local.env': 'DATABASE_URL=postgresql://postgres:hunter2-long@db.example.com/postgres\n',
+    });
+    const found = problems(() => loadEnvironment(dir, 'prod', {}, cwd));
+    expect(found).toEqual([
+      'environments/prod.local.env: DATABASE_URL must not be in an environment file (it holds the database password); set PROD_DATABASE_URL in the environment for `npm run doctor` and failing cells',
+    ]);
+    expect(found.join('')).not.toContain('hunter2');
+  });
+
   it('an external target needs its anon key', () => {
     const { dir, cwd } = envDir({
       'prod.env': VALID.replace('TARGET_KIND=embedded', 'TARGET_KIND=external'),
