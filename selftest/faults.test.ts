@@ -110,11 +110,14 @@ describe('fault switches', () => {
         'edge-drops-upgrade',
         'expired-token',
         'filter-mismatch',
+        'insert-not-published',
         'join-unanswered',
         'origin-not-allowed',
         'portal-down',
         'rls-hides-rows',
         'role-claim-missing',
+        'schema-usage-revoked',
+        'select-revoked',
         'session-not-forwarded',
         'slow-delivery',
         'table-not-published',
@@ -378,6 +381,33 @@ describe('fault switches', () => {
     await off('prod', 'table-not-published');
     expect(await published(prod)).toBe(1);
     await (await joinChanges(prod, prod.origins.admin))(isSystem('ok'));
+  });
+
+  it('insert-not-published, select-revoked, schema-usage-revoked: the SQL a team runs, env-wide, restored exactly', async () => {
+    const facts = async (d: Deployment) =>
+      (
+        await d.project.ctx.db.admin.query<{ pub: string; select: boolean; usage: boolean; acl: string }>(
+          `select (select concat_ws(',', pubinsert, pubupdate, pubdelete, pubtruncate) from pg_publication
+                    where pubname = 'supabase_realtime') as pub,
+                  has_table_privilege('authenticated', 'public.tickets', 'SELECT') as select,
+                  has_schema_privilege('authenticated', 'public', 'USAGE') as usage,
+                  (select array_agg(x::text order by x::text)::text from pg_namespace, unnest(nspacl) x
+                    where nspname = 'public') as acl`,
+        )
+      ).rows[0]!;
+    const healthy = await facts(prod);
+    expect(healthy).toMatchObject({ pub: 't,t,t,t', select: true, usage: true });
+    await on('prod', 'insert-not-published');
+    await on('prod', 'select-revoked');
+    await on('prod', 'schema-usage-revoked');
+    expect(await facts(prod)).toMatchObject({ pub: 'f,t,t,t', select: false, usage: false });
+    expect(await facts(local)).toMatchObject({ pub: 't,t,t,t', select: true, usage: true });
+    // Still subscribable: realtime only finds out when a change is to be delivered.
+    await (await joinChanges(prod, prod.origins.admin))(isSystem('ok'));
+    await off('prod', 'schema-usage-revoked');
+    await off('prod', 'select-revoked');
+    await off('prod', 'insert-not-published');
+    expect(await facts(prod)).toEqual(healthy);
   });
 
   it("rls-hides-rows: that role's SELECT policy stops showing the row, and the migration's policy comes back", async () => {

@@ -59,13 +59,17 @@ function judge(run: CatalogueRun, result: MatrixRun): void {
   for (const [cell, f] of faulted) {
     const got = byCell.get(cell);
     const diagnosis = result.summary?.diagnoses.find((d) => d.cell === cell);
-    const ok = got?.verdict === f.verdict && got.failedStage === f.stage && diagnosis?.fault === f.fault;
+    const ok =
+      got?.verdict === f.verdict &&
+      got.failedStage === f.stage &&
+      diagnosis?.fault === f.fault &&
+      (f.doctor === undefined || diagnosis?.doctorCause?.id === f.doctor);
     table.push({
       fault: f.fault,
       cell,
       expected: `${f.verdict} @ ${f.stage}`,
       got: got ? `${got.verdict} @ ${got.failedStage ?? '-'}` : 'no result',
-      causeNamed: diagnosis?.fault ?? 'none',
+      causeNamed: `${diagnosis?.fault ?? 'none'}${diagnosis?.doctorCause ? ` (${diagnosis.doctorCause.id})` : ''}`,
       ok,
     });
   }
@@ -86,6 +90,16 @@ function judge(run: CatalogueRun, result: MatrixRun): void {
     });
     const diagnosis = result.summary!.diagnoses.find((d) => d.cell === cell);
     expect(diagnosis?.fault, `diagnosis of ${cell}: ${JSON.stringify(diagnosis)}\n${why}`).toBe(f.fault);
+    if (f.doctor) {
+      // The database's cause, not a neighbour's: the doctor's finding, with the SQL that fixes it.
+      expect(diagnosis?.doctorCause?.id, `doctor's cause for ${cell}: ${JSON.stringify(got.doctor)}`).toBe(
+        f.doctor,
+      );
+      // A database cause comes with its SQL; a filter is fixed in the client's code.
+      if (f.doctor !== 'filter.excludes_row') expect(diagnosis?.nextStep).toContain('SQL: ');
+    } else if (f.verdict !== 'CHANGES_UNAVAILABLE' && f.verdict !== 'NO_EVENT') {
+      expect(diagnosis?.doctorCause ?? null).toBeNull();
+    }
     // The diagnosis says what differs, in words a person reads: a headline and a next step.
     expect(diagnosis!.headline.length).toBeGreaterThan(0);
     expect(diagnosis!.nextStep.length).toBeGreaterThan(0);

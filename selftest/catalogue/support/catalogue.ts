@@ -12,6 +12,8 @@ export interface CatalogueFault {
   target: string;
   verdict: Verdict;
   stage: Stage;
+  /** The doctor finding the diagnosis must rest on, for causes the database names. */
+  doctor?: string;
 }
 
 export interface CatalogueRun {
@@ -35,10 +37,10 @@ const STAGE_OF: Partial<Record<Verdict, Stage>> = {
   DUPLICATE_JOIN: 'exactly_once',
 };
 
-function f(fault: string, target: string, verdict: Verdict): CatalogueFault {
+function f(fault: string, target: string, verdict: Verdict, doctor?: string): CatalogueFault {
   const stage = STAGE_OF[verdict];
   if (!stage) throw new Error(`No ladder stage for verdict ${verdict} (fault ${fault})`);
-  return { fault, target, verdict, stage };
+  return { fault, target, verdict, stage, ...(doctor ? { doctor } : {}) };
 }
 
 /** The seeds' suspects, in the order the seeds listed them. */
@@ -68,17 +70,26 @@ export const ROUNDS: CatalogueRun[] = [
   {
     label: 'round-delivery',
     faults: [
-      f('rls-hides-rows', 'client-local', 'NO_EVENT'),
-      f('filter-mismatch', 'agent-local', 'NO_EVENT'),
+      f('rls-hides-rows', 'client-local', 'NO_EVENT', 'rls.row_hidden'),
+      f('filter-mismatch', 'agent-local', 'NO_EVENT', 'filter.excludes_row'),
       f('slow-delivery', 'client-prod', 'EVENT_LATE'),
       f('duplicate-subscription', 'agent-prod', 'DUPLICATE_JOIN'),
     ],
   },
-  { label: 'round-publication', faults: [f('table-not-published', 'local', 'CHANGES_UNAVAILABLE')] },
+  {
+    label: 'round-publication',
+    faults: [f('table-not-published', 'local', 'CHANGES_UNAVAILABLE', 'publication.missing')],
+  },
   // Database-level causes the frames alone cannot tell apart (all NO_EVENT): the doctor names them.
-  { label: 'round-publish-insert', faults: [f('insert-not-published', 'prod', 'NO_EVENT')] },
-  { label: 'round-select-grant', faults: [f('select-revoked', 'local', 'NO_EVENT')] },
-  { label: 'round-schema-usage', faults: [f('schema-usage-revoked', 'prod', 'NO_EVENT')] },
+  {
+    label: 'round-publish-insert',
+    faults: [f('insert-not-published', 'prod', 'NO_EVENT', 'publication.no_insert')],
+  },
+  { label: 'round-select-grant', faults: [f('select-revoked', 'local', 'NO_EVENT', 'grant.table_select')] },
+  {
+    label: 'round-schema-usage',
+    faults: [f('schema-usage-revoked', 'prod', 'NO_EVENT', 'grant.schema_usage')],
+  },
 ];
 
 /** The cells a fault's target covers (`local` → its three cells). */
