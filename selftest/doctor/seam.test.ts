@@ -78,6 +78,24 @@ describe('what a failing cell hands the doctor', () => {
     });
   });
 
+  it('a doctor that cannot start (no stack runtime file) is recorded, and the verdict stands', async () => {
+    const e = await noEventEvidence();
+    const before = process.env['RTM_RUNTIME_FILE'];
+    process.env['RTM_RUNTIME_FILE'] = '/nonexistent/runtime.json';
+    try {
+      const target = { env: 'local', targetKind: 'embedded', secrets: [] } as unknown as Target;
+      const result = await withDoctor(judgeCell(e), e, target);
+      expect(result.verdict).toBe('NO_EVENT');
+      expect(result.doctor?.source).toBe('none');
+      expect(result.doctor?.skipped[0]?.why).toMatch(
+        /^the doctor failed: .*\/nonexistent\/runtime.json does not exist/,
+      );
+    } finally {
+      if (before === undefined) delete process.env['RTM_RUNTIME_FILE'];
+      else process.env['RTM_RUNTIME_FILE'] = before;
+    }
+  });
+
   it('verdicts the database cannot explain are left alone', async () => {
     const result = judgeCell(await healthyEvidence());
     expect(await withDoctor(result, await healthyEvidence(), {} as Target)).toBe(result);
