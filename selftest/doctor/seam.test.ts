@@ -56,6 +56,7 @@ describe('what a failing cell hands the doctor', () => {
       role: 'authenticated',
       rowId: ROW_ID,
       filter: null,
+      joined: true,
     });
     expect(input.claims).toMatchObject({ sub: USER_ID, user_role: 'client', role: 'authenticated' });
   });
@@ -94,6 +95,15 @@ describe('what a failing cell hands the doctor', () => {
       if (before === undefined) delete process.env['RTM_RUNTIME_FILE'];
       else process.env['RTM_RUNTIME_FILE'] = before;
     }
+  });
+
+  it('without a recorded join (recording off) the doctor does not guess the role', async () => {
+    const e = await noEventEvidence();
+    const noEvent = judgeCell(e);
+    e.sockets = [];
+    const result = await withDoctor(noEvent, e, { secrets: [] } as unknown as Target);
+    expect(result.doctor?.source).toBe('none');
+    expect(result.doctor?.skipped[0]?.why).toContain('no phx_join was recorded');
   });
 
   it('verdicts the database cannot explain are left alone', async () => {
