@@ -151,6 +151,8 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
         supabaseUrl: d.supabaseUrl,
         anonKey: d.project.config.anonKey,
         serviceRoleKey: d.project.config.serviceRoleKey,
+        // The doctor's way into this project's own database (superuser; the file is 0600).
+        dbUrl: stack.cluster.url(d.project.config.database),
         portals: Object.fromEntries(PORTALS.map((p) => [p, d.portals?.portals[p].url])),
         users: Object.fromEntries(
           PORTALS.map((p) => [p, { email: `${p}@helpdesk.test`, password: d.users[p].password }]),
