@@ -81,6 +81,7 @@ describe('judgeCell: the ladder from recorded evidence', () => {
   it('SIGN_IN_FAILED quotes the form error', async () => {
     const result = await judgeWith((e) => {
       e.signIn = {
+        strategy: 'ui',
         outcome: 'error',
         url: 'http://localhost:3000/login',
         errorText: 'Invalid login credentials',
@@ -95,7 +96,12 @@ describe('judgeCell: the ladder from recorded evidence', () => {
 
   it('ROLE_REJECTED when the portal sends the user to /unauthorized', async () => {
     const result = await judgeWith((e) => {
-      e.signIn = { outcome: 'unauthorized', url: 'http://localhost:3000/unauthorized', waitedMs: 300 };
+      e.signIn = {
+        strategy: 'ui',
+        outcome: 'unauthorized',
+        url: 'http://localhost:3000/unauthorized',
+        waitedMs: 300,
+      };
     });
     expect(result.verdict).toBe('ROLE_REJECTED');
     expect(result.failedStage).toBe('signed_in');

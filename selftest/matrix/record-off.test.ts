@@ -87,7 +87,12 @@ describe('judgeCell with recording off', () => {
     expect(noStatus.cause).toMatch(/no test ticket was inserted.*"CHANNEL_ERROR"/);
     const rejected = judgeCell(
       await unrecorded((e) => {
-        e.signIn = { outcome: 'unauthorized', url: 'http://localhost:3000/unauthorized', waitedMs: 5 };
+        e.signIn = {
+          strategy: 'ui',
+          outcome: 'unauthorized',
+          url: 'http://localhost:3000/unauthorized',
+          waitedMs: 5,
+        };
       }),
     );
     expect(rejected.verdict).toBe('ROLE_REJECTED');

@@ -1,4 +1,4 @@
-import { TAG_PREFIX } from '../../../fixtures/tickets/service-tickets.ts';
+import { TAG_PREFIX } from '../../../fixtures/rows/service-rows.ts';
 import type { Stack } from '../../../stack/index.ts';
 
 /**
