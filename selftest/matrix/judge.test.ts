@@ -90,7 +90,7 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     });
     expect(result.verdict).toBe('SIGN_IN_FAILED');
     expect(result.cause).toBe(
-      'Signing in as client@helpdesk.test (expected role client) failed; the form says: "Invalid login credentials".',
+      'Signing in as client@helpdesk.test (ui sign-in) failed: "Invalid login credentials".',
     );
   });
 
@@ -105,7 +105,7 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     });
     expect(result.verdict).toBe('ROLE_REJECTED');
     expect(result.failedStage).toBe('signed_in');
-    expect(result.cause).toContain('sent the user to http://localhost:3000/unauthorized');
+    expect(result.cause).toContain('the portal says the user is not allowed (page at http://localhost:3000/unauthorized). The portal requires user_role=client');
   });
 
   it('SOCKET_BLOCKED by CSP names the console violation', async () => {
@@ -314,7 +314,7 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     });
     expect(result.verdict).toBe('NO_EVENT');
     expect(result.cause).toBe(
-      'The matrix could not insert the test ticket: Could not insert a test ticket: HTTP 401 {"message":"Invalid API key"}',
+      'The matrix could not insert the test row: Could not insert a test ticket: HTTP 401 {"message":"Invalid API key"}',
     );
   });
 

@@ -84,7 +84,7 @@ describe('judgeCell with recording off', () => {
       }),
     );
     expect(noStatus.verdict).toBe('NO_EVENT');
-    expect(noStatus.cause).toMatch(/no test ticket was inserted.*"CHANNEL_ERROR"/);
+    expect(noStatus.cause).toMatch(/no test row was inserted.*"CHANNEL_ERROR"/);
     const rejected = judgeCell(
       await unrecorded((e) => {
         e.signIn = {
