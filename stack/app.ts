@@ -25,7 +25,29 @@ export interface StackApp {
    * in every env, when `seedEmail` names one; otherwise the matrix seeds its own.
    */
   localSeedUsers?: Readonly<Record<string, { email: string; password: string }>>;
+  /**
+   * App-specific fault mechanisms this app has (shared/FAILURES.md). The generic faults work on any
+   * app; a fault that needs one of these is refused for an app that does not list it.
+   */
+  mechanisms?: readonly AppMechanism[];
 }
+
+/**
+ * Pieces of an app some faults act through:
+ * - `user-role-hook`: `public.custom_access_token_hook` copies `app_metadata.user_role` into the
+ *   token's `user_role` claim (role-claim-missing);
+ * - `select-policy-per-role`: `public.tickets` has one SELECT policy per portal naming its role as
+ *   `'<portal>'::text` (rls-hides-rows);
+ * - the rest: the portal server honours that `PortalOverrides` field (session-not-forwarded,
+ *   expired-token, filter-mismatch, duplicate-subscription).
+ */
+export type AppMechanism =
+  | 'user-role-hook'
+  | 'select-policy-per-role'
+  | 'forward-session'
+  | 'stale-access-token'
+  | 'filter'
+  | 'subscribe-twice';
 
 export interface StackAppPortal {
   /** The portal's name: the `<portal>` of the `<portal>-<env>` cells, and its prod host name. */

@@ -57,10 +57,10 @@ async function signedInPortal(page: Page): Promise<Recorded[]> {
     ws.on('framereceived', record('received'));
   });
   const d = stack.deployments.get('local')!;
-  const portal = d.portals!.portals.client.url;
+  const portal = d.portals!.portals.client!.url;
   await page.goto(`${portal}/login`);
-  await page.getByTestId('sign-in-email').fill(d.users.client.email);
-  await page.getByTestId('sign-in-password').fill(d.users.client.password);
+  await page.getByTestId('sign-in-email').fill(d.users.client!.email);
+  await page.getByTestId('sign-in-password').fill(d.users.client!.password);
   await page.getByTestId('sign-in-submit').click();
   await expect
     .poll(() => page.getByTestId('realtime-status').textContent(), { timeout: 30_000 })
@@ -100,7 +100,7 @@ async function insertTicket(): Promise<string> {
   const { rows } = await d.project.ctx.db.admin.query<{ id: string }>(
     `insert into public.tickets (title, created_by, priority)
      select $1, id, 'normal' from auth.users where email = $2 returning id`,
-    [`${TAG_PREFIX}token-lifetime] after expiries`, d.users.client.email],
+    [`${TAG_PREFIX}token-lifetime] after expiries`, d.users.client!.email],
   );
   return rows[0]!.id;
 }

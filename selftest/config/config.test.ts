@@ -253,7 +253,7 @@ describe('an unreachable target', () => {
         LOCAL_SUPABASE_URL: d.supabaseUrl,
         LOCAL_SUPABASE_ANON_KEY: d.project.config.anonKey,
         LOCAL_SUPABASE_SERVICE_ROLE_KEY: d.project.config.serviceRoleKey,
-        LOCAL_CLIENT_PASSWORD: d.users.client.password,
+        LOCAL_CLIENT_PASSWORD: d.users.client!.password,
         LOCAL_PORTAL_CLIENT_URL: portalUrl,
       },
       { label: 'unreachable', projects: ['client-local'] },
@@ -284,7 +284,7 @@ describe('an unreachable target', () => {
       LOCAL_SUPABASE_URL: d.supabaseUrl,
       LOCAL_SUPABASE_ANON_KEY: d.project.config.anonKey,
       LOCAL_SUPABASE_SERVICE_ROLE_KEY: d.project.config.serviceRoleKey,
-      LOCAL_CLIENT_PASSWORD: d.users.client.password,
+      LOCAL_CLIENT_PASSWORD: d.users.client!.password,
       LOCAL_PORTAL_CLIENT_URL: `http://127.0.0.1:${await closedPort()}`,
     };
     const throwing = variant(

@@ -16,12 +16,16 @@ export interface RuntimeEnv {
   supabaseUrl: string;
   anonKey: string;
   serviceRoleKey: string;
+  /** Every portal of the app, by name: what the browser opens. */
   portals: Record<Portal, string>;
+  /** Only the portals the stack seeded a user for; the matrix seeds the others itself. */
   users: Record<Portal, SeedUser>;
 }
 
 export interface RuntimeFile {
   version: 1;
+  /** The deployed app's name (StackApp.name). */
+  app: string;
   pid: number;
   startedAt: string;
   control: { url: string; token: string };
