@@ -105,7 +105,9 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     });
     expect(result.verdict).toBe('ROLE_REJECTED');
     expect(result.failedStage).toBe('signed_in');
-    expect(result.cause).toContain('the portal says the user is not allowed (page at http://localhost:3000/unauthorized). The portal requires user_role=client');
+    expect(result.cause).toContain(
+      'the portal says the user is not allowed (page at http://localhost:3000/unauthorized). The portal requires user_role=client',
+    );
   });
 
   it('SOCKET_BLOCKED by CSP names the console violation', async () => {
