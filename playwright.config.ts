@@ -14,12 +14,13 @@ import type { MatrixOptions } from './fixtures/options.fixture.ts';
  * once: a bad value stops the run before any browser starts, naming the file, the portal and the key.
  */
 const matrix = await loadMatrixConfig();
-const environments = loadEnvironments(
-  matrix.environmentsDir,
-  environmentNames(matrix.environmentsDir),
-  process.env,
-  portalEnvKeys(matrix),
-);
+const envNames = environmentNames(matrix.environmentsDir);
+if (envNames.length === 0) {
+  throw new Error(
+    `${matrix.configFile}: its environments folder ${matrix.environmentsDir} has no <env>.env file, so the matrix has no cells. Set environmentsDir (relative to the config file) or add e.g. local.env there.`,
+  );
+}
+const environments = loadEnvironments(matrix.environmentsDir, envNames, process.env, portalEnvKeys(matrix));
 
 // One run id and start time for the runner and every worker (workers inherit the runner's env):
 // test rows are tagged with it, and tagged rows older than the start are a killed run's leftovers.

@@ -47,7 +47,9 @@ function variant(name: string, body: string): string {
   const path = join(dir, `${name}.config.ts`);
   writeFileSync(
     path,
-    `import base from ${JSON.stringify(join(ROOT, 'realtime-matrix.config.ts'))};\n${body}\n`,
+    // environmentsDir is relative to the config file: the variant keeps the help-desk's.
+    `import help from ${JSON.stringify(join(ROOT, 'realtime-matrix.config.ts'))};\n` +
+      `const base = { ...help, environmentsDir: ${JSON.stringify(join(ROOT, 'environments'))} };\n${body}\n`,
   );
   return path;
 }
