@@ -2,19 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { defineConfig, type PlaywrightTestConfig, type ReporterDescription } from '@playwright/test';
 import { chromiumLaunchOptions } from './fixtures/config/browser.ts';
+import { loadMatrixConfig, portalEnvKeys } from './fixtures/config/matrix-config.ts';
 import { isSharded, selectedProjects } from './fixtures/config/selection.ts';
 import { stackWebServer } from './fixtures/config/web-server.ts';
 import { environmentNames, loadEnvironments } from './fixtures/env/load.ts';
 import type { MatrixOptions } from './fixtures/options.fixture.ts';
-import { PORTAL_NAMES } from './fixtures/portal-model.ts';
-import { ENVIRONMENTS_DIR } from './fixtures/target.ts';
 
 /**
  * The matrix: one project per portal × environment (`client-local` … `admin-prod`), built from the
- * portal list and the environment files in environments/. Validated here, once: a bad value stops
- * the run before any browser starts, naming the file and the key.
+ * app's config (realtime-matrix.config.ts, or RTM_CONFIG) and its environment files. Validated here,
+ * once: a bad value stops the run before any browser starts, naming the file, the portal and the key.
  */
-const environments = loadEnvironments(ENVIRONMENTS_DIR, environmentNames(ENVIRONMENTS_DIR));
+const matrix = await loadMatrixConfig();
+const envNames = environmentNames(matrix.environmentsDir);
+if (envNames.length === 0) {
+  throw new Error(
+    `${matrix.configFile}: its environments folder ${matrix.environmentsDir} has no <env>.env file, so the matrix has no cells. Set environmentsDir (relative to the config file) or add e.g. local.env there.`,
+  );
+}
+const environments = loadEnvironments(matrix.environmentsDir, envNames, process.env, portalEnvKeys(matrix));
 
 // One run id and start time for the runner and every worker (workers inherit the runner's env):
 // test rows are tagged with it, and tagged rows older than the start are a killed run's leftovers.
@@ -22,7 +28,11 @@ process.env['RTM_RUN_ID'] ??= randomUUID().slice(0, 8);
 process.env['RTM_RUN_STARTED_AT'] ??= new Date().toISOString();
 
 const cells = environments.flatMap((environment) =>
-  PORTAL_NAMES.map((portal) => ({ name: `${portal}-${environment.name}`, portal, environment })),
+  Object.keys(environment.portals).map((portal) => ({
+    name: `${portal}-${environment.name}`,
+    portal,
+    environment,
+  })),
 );
 const selected = selectedProjects(
   process.argv,
@@ -35,6 +45,12 @@ const neededEmbedded = [
       .map((c) => c.environment.name),
   ),
 ];
+
+if (neededEmbedded.length > 0 && !matrix.embedded) {
+  throw new Error(
+    `${neededEmbedded.map((e) => `${matrix.environmentsDir}/${e}.env`).join(', ')}: TARGET_KIND=embedded, but ${matrix.configFile} has no \`embedded\` section telling the stack how to deploy the ${matrix.name} app. Add one (see README "Test your own app"), or set TARGET_KIND=external and point the environment at your deployment.`,
+  );
+}
 
 const ci = !!process.env['CI'];
 
@@ -71,8 +87,10 @@ const config: PlaywrightTestConfig<MatrixOptions> = {
     screenshot: 'only-on-failure',
     launchOptions: chromiumLaunchOptions(),
   },
+  metadata: { app: matrix.name },
   projects: cells.map(({ name, portal, environment }) => ({
     name,
+    metadata: { portal, env: environment.name },
     use: {
       portal,
       env: environment.name,
@@ -81,7 +99,7 @@ const config: PlaywrightTestConfig<MatrixOptions> = {
       ignoreHTTPSErrors: environment.values.TARGET_KIND === 'embedded',
     },
   })),
-  webServer: stackWebServer(neededEmbedded),
+  webServer: stackWebServer(neededEmbedded, undefined, matrix.embedded?.name),
 };
 
 export default defineConfig(config);

@@ -47,7 +47,7 @@ export async function loadAppAssets(): Promise<AppAssets> {
 }
 
 /** The browser build supabase-js publishes (`dist/umd/supabase.js`, global `supabase`). */
-async function loadSupabaseUmd(): Promise<{ body: Buffer; version: string }> {
+export async function loadSupabaseUmd(): Promise<{ body: Buffer; version: string }> {
   const require = createRequire(import.meta.url);
   const pkgJson = require.resolve('@supabase/supabase-js/package.json');
   const { version } = JSON.parse(await readFile(pkgJson, 'utf8')) as { version: string };

@@ -3,15 +3,18 @@ import ws from 'ws';
 import { fingerprint } from '../stack/keys.ts';
 
 export interface SeedUser {
-  /** The help-desk role, stored as `app_metadata.user_role` (the access token hook copies it). */
-  role: string;
   email: string;
   password: string;
+  /** Merged into the user's app_metadata (e.g. the help-desk's `{ user_role: 'agent' }`). */
+  appMetadata?: Record<string, unknown>;
+  /** Shorthand for `appMetadata: { user_role: role }` (the help-desk's access token hook copies it). */
+  role?: string;
 }
 
 export interface SeededUser {
-  role: string;
   email: string;
+  /** The app_metadata the user was given. */
+  appMetadata: Record<string, unknown>;
   id: string;
   /** false when the user existed and was brought up to date. */
   created: boolean;
@@ -45,17 +48,18 @@ export async function ensureSeedUsers(
   let existing = await usersByEmail();
   const seeded: SeededUser[] = [];
   for (const user of users) {
+    const appMetadata = { ...(user.role ? { user_role: user.role } : {}), ...user.appMetadata };
     const attributes = {
       password: user.password,
       email_confirm: true,
       // GoTrue merges app_metadata, so provider/providers stay as they are.
-      app_metadata: { user_role: user.role },
+      ...(Object.keys(appMetadata).length ? { app_metadata: appMetadata } : {}),
     };
     let found = existing.get(user.email.toLowerCase());
     if (!found) {
       const { data, error } = await supabase.auth.admin.createUser({ email: user.email, ...attributes });
       if (!error) {
-        seeded.push({ role: user.role, email: user.email, id: data.user.id, created: true });
+        seeded.push({ email: user.email, appMetadata, id: data.user.id, created: true });
         continue;
       }
       // Someone else created it since we listed (a parallel worker): update it instead.
@@ -66,7 +70,7 @@ export async function ensureSeedUsers(
     }
     const { error } = await supabase.auth.admin.updateUserById(found.id, attributes);
     if (error) throw seedError('update', user, where, error);
-    seeded.push({ role: user.role, email: user.email, id: found.id, created: false });
+    seeded.push({ email: user.email, appMetadata, id: found.id, created: false });
   }
   return seeded;
 
@@ -89,7 +93,7 @@ export async function ensureSeedUsers(
 
 function seedError(action: string, user: SeedUser, where: string, error: AuthError): Error {
   return new Error(
-    `Could not ${action} seeded user ${user.email} (role ${user.role}) at ${where}: ${describeAuthError(error)}. ` +
+    `Could not ${action} seeded user ${user.email} (app_metadata ${JSON.stringify({ ...(user.role ? { user_role: user.role } : {}), ...user.appMetadata })}) at ${where}: ${describeAuthError(error)}. ` +
       'Check the server log for this request; a weak_password means the project requires a stronger password.',
     { cause: error },
   );

@@ -38,6 +38,16 @@ const DOCTOR_ASPECTS: Partial<Record<SummaryCell['verdict'], Aspect[]>> = {
   JOIN_ERROR: ['join_reply', 'join_identity'],
 };
 
+/** The watched table as the cell's evidence names it (the app's config), for the SQL in a next step. */
+function tableOf(cell: SummaryCell): string {
+  return cell.table ? `${cell.table.schema}.${cell.table.name}` : '<schema>.<table>';
+}
+
+function claimsOf(cell: SummaryCell): string {
+  const claims = Object.entries(cell.requiredClaims ?? {});
+  return claims.length ? claims.map(([k, v]) => `\`${k}=${v}\``).join(', ') : 'the claim';
+}
+
 export function matchFault(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
   const byDoctor = doctorMatch(cell);
   if (byDoctor) return byDoctor;
@@ -53,8 +63,7 @@ export function matchFault(cell: SummaryCell, peers: readonly SummaryCell[]): Fa
       return {
         fault: 'role-claim-missing',
         aspects: ['sign_in', 'join_identity'],
-        nextStep:
-          'The access token lacks the `user_role` claim the portal checks: make sure the custom access token hook is enabled for this project and copies app_metadata.user_role, and that the user has it.',
+        nextStep: `The access token lacks ${claimsOf(cell)}, which the portal requires: make sure the user's app_metadata has it (\`npm run seed -- --env ${cell.env}\`) and, if a custom access token hook puts it in the token, that the hook is enabled for this project.`,
       };
     case 'SOCKET_BLOCKED':
       return socketBlocked(cell, peers);
@@ -90,7 +99,7 @@ export function matchFault(cell: SummaryCell, peers: readonly SummaryCell[]): Fa
         return {
           fault: 'table-not-published',
           aspects: ['system_message'],
-          nextStep: `Add the table to the publication on ${cell.env} in a migration: \`alter publication supabase_realtime add table public.tickets;\` (npm run doctor checks pg_publication_tables).`,
+          nextStep: `Add the table to the publication on ${cell.env} in a migration: \`alter publication supabase_realtime add table ${tableOf(cell)};\` (npm run doctor checks pg_publication_tables).`,
         };
       return { fault: null, aspects: ['system_message', 'subscription'], nextStep: cell.nextStep };
     }
@@ -210,6 +219,6 @@ function noEvent(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
   return {
     fault: 'rls-hides-rows',
     aspects: ['events', 'join_identity'],
-    nextStep: `Subscribed, but nothing came. The frames cannot tell a policy from a revoked grant or a publication that skips INSERT${unchecked ? ` and the doctor could not look (${unchecked.why})` : ''}: run \`npm run doctor -- --env ${cell.env}\`, and check the SELECT policy on ${cell.stages.find((s) => s.stage === 'event_delivered')?.summary.match(/of ([\w.]+) was committed/)?.[1] ?? 'the table'} for the ${cell.portal} user (the row must be visible to that user; RLS decides delivery per subscriber).`,
+    nextStep: `Subscribed, but nothing came. The frames cannot tell a policy from a revoked grant or a publication that skips INSERT${unchecked ? ` and the doctor could not look (${unchecked.why})` : ''}: run \`npm run doctor -- --env ${cell.env}\`, and check the SELECT policy on ${tableOf(cell)} for the ${cell.portal} user (the row must be visible to that user; RLS decides delivery per subscriber).`,
   };
 }

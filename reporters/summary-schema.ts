@@ -74,6 +74,17 @@ export const summaryCellSchema = z.object({
     withinBudget: z.boolean().nullable(),
   }),
   portalUrl: z.string().nullable(),
+  /** The table the cell watched, as the app's config names it; null when no evidence. */
+  table: z
+    .object({ schema: z.string(), name: z.string(), primaryKey: z.array(z.string()) })
+    .nullable()
+    .default(null),
+  /** The channel the cell was judged on (found by its postgres_changes bindings, or the config's). */
+  channelTopic: z.string().nullable().default(null),
+  /** How the portal signed the user in (ui, api, custom). */
+  signInStrategy: z.string().nullable().default(null),
+  /** Claims the portal requires of the user's token. */
+  requiredClaims: z.record(z.string(), z.string()).nullable().default(null),
   /** Scheme://host:port of the portal, i.e. the Origin the browser sends on the upgrade. */
   origin: z.string().nullable(),
   /** Socket URL with the apikey shown as `<role key fingerprint>`; null when no socket was opened. */

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
+import { loadMatrixConfig } from '../fixtures/config/matrix-config.ts';
 import { type Doctor, openDoctor, resolveAccess } from '../fixtures/doctor/access.ts';
 import { failing, renderReport } from '../fixtures/doctor/render.ts';
 import type { ChangeEvent, DoctorReport } from '../fixtures/doctor/types.ts';
 import { environmentNames } from '../fixtures/env/load.ts';
 import { readRuntimeEnv } from '../fixtures/env/runtime.ts';
-import { PORTAL_NAMES } from '../fixtures/portal-model.ts';
 import { redactText } from '../fixtures/redact.ts';
-import { ENVIRONMENTS_DIR, resolveTarget, type Target } from '../fixtures/target.ts';
+import { loadTargetEnvironment, resolveTarget, type Target } from '../fixtures/target.ts';
 
 /**
  * `npm run doctor [-- --env prod]`: the preflight of the database side of realtime, per environment
@@ -26,11 +26,15 @@ const { values } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-const known = environmentNames(ENVIRONMENTS_DIR);
+const config = await loadMatrixConfig().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(2);
+});
+const known = environmentNames(config.environmentsDir);
 if (values.help) {
   console.log(`npm run doctor -- [--env <${known.join('|')}> …] [--event INSERT|UPDATE|DELETE|*] [--row <primary key>] [--json]
 
-  Checks, for each environment (default: all) and each portal's user, what realtime needs from the
+  Checks, for each environment (default: all) and each portal's user of the config's app (RTM_CONFIG), what realtime needs from the
   database: publication (table in supabase_realtime, the event published, no column list or row
   filter dropping rows), grants (USAGE on the schema, SELECT on the table for the token's role), RLS
   (enabled, SELECT policies for the role; with --row, that row is visible to the user), replica
@@ -78,7 +82,10 @@ const out: { env: string; portal: string; email: string; report: DoctorReport }[
 for (const env of envs) {
   let doctor: Doctor | undefined;
   try {
-    const targets = PORTAL_NAMES.map((portal) => resolveTarget(env, portal));
+    const environment = loadTargetEnvironment(config, env);
+    const targets = Object.keys(environment.portals).map((portal) =>
+      resolveTarget(config, env, portal, process.env, environment),
+    );
     const first = targets[0]!;
     doctor = openDoctor(
       resolveAccess({

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELP_DESK_CELLS as CELLS } from '../portals/help-desk-app.ts';
 import { FAULTS } from '../stack/faults/catalogue.ts';
 import { clearFaults, listFaults, setFault } from '../stack/faults/control-client.ts';
 import { parseFaultList } from '../stack/faults/spec.ts';
 import type { Stack } from '../stack/index.ts';
 import { freePort } from '../stack/ports.ts';
-import { CELLS } from '../stack/topology/cells.ts';
 import { deployment, servedConfig, startDeployment } from './topology-support.ts';
 
 describe('fault control endpoint and boot-time faults', () => {
@@ -69,7 +69,7 @@ describe('fault control endpoint and boot-time faults', () => {
       'local:table-not-published',
     ]);
     const local = deployment(stack, 'local');
-    expect((await servedConfig(local.portals?.portals.agent.url ?? '')).behaviour).toMatchObject({
+    expect((await servedConfig(local.portals?.portals.agent?.url ?? '')).behaviour).toMatchObject({
       filter: 'status=eq.__never__',
     });
   });
@@ -134,7 +134,7 @@ describe('fault control endpoint and boot-time faults', () => {
 
   it('switches at run time through the client, and clears everything', async () => {
     const local = deployment(stack, 'local');
-    const agentUrl = local.portals?.portals.agent.url ?? '';
+    const agentUrl = local.portals?.portals.agent?.url ?? '';
     let active = await setFault('agent-local', 'csp-blocks-socket', true, { runtimeFile });
     expect(active.map((a) => `${a.target}:${a.fault}`)).toContain('agent-local:csp-blocks-socket');
     const page = await fetch(`${agentUrl}/login`);

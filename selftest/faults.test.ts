@@ -45,7 +45,7 @@ describe('fault switches', () => {
 
   const on = (cell: string, fault: string) => stack.faults.set(cell, fault, true);
   const off = (cell: string, fault: string) => stack.faults.set(cell, fault, false);
-  const portalUrl = (d: Deployment, p: Portal) => d.portals?.portals[p].url ?? '';
+  const portalUrl = (d: Deployment, p: Portal) => d.portals?.portals[p]?.url ?? '';
   const open = async (d: Deployment, origin: string, key = d.project.config.anonKey) => {
     const socket = await expectOpened(d, origin, key);
     sockets.push(socket);
@@ -54,7 +54,7 @@ describe('fault switches', () => {
   const userId = async (d: Deployment, portal: Portal) => {
     const { rows } = await d.project.ctx.db.admin.query<{ id: string }>(
       'select id from auth.users where email = $1',
-      [d.users[portal].email],
+      [d.users[portal]!.email],
     );
     return rows[0]?.id ?? '';
   };
@@ -195,15 +195,15 @@ describe('fault switches', () => {
 
   it("edge-drops-upgrade: the edge passes that origin's socket request on without Upgrade; prod only", async () => {
     await on('agent-prod', 'edge-drops-upgrade');
-    const dropped = await openSocket(prod, prod.origins.agent, prod.project.config.anonKey);
+    const dropped = await openSocket(prod, prod.origins.agent!, prod.project.config.anonKey);
     expect(dropped.opened).toBe(false);
     if (!dropped.opened) {
       expect(dropped.status).toBeGreaterThanOrEqual(400);
       expect(dropped.headers.upgrade).toBeUndefined();
     }
-    await open(prod, prod.origins.client);
+    await open(prod, prod.origins.client!);
     await off('agent-prod', 'edge-drops-upgrade');
-    await open(prod, prod.origins.agent);
+    await open(prod, prod.origins.agent!);
     await expect(on('agent-local', 'edge-drops-upgrade')).rejects.toThrow(/exists only in prod/);
   });
 
@@ -212,31 +212,31 @@ describe('fault switches', () => {
     await on('agent-prod', 'origin-not-allowed');
     await on('agent-local', 'origin-not-allowed');
     for (const d of [prod, local]) {
-      const refused = await openSocket(d, d.origins.agent, d.project.config.anonKey);
+      const refused = await openSocket(d, d.origins.agent!, d.project.config.anonKey);
       expect(refused.opened, d.env).toBe(false);
       if (!refused.opened) expect(refused.status).toBe(403);
-      await open(d, d.origins.client);
+      await open(d, d.origins.client!);
     }
-    expect(local.project.config.allowedOrigins).toEqual([local.origins.client, local.origins.admin]);
+    expect(local.project.config.allowedOrigins).toEqual([local.origins.client!, local.origins.admin!]);
     // Only the socket is refused: CORS for auth and REST still lets the portal sign in.
     const preflight = await fetchRaw(`${prod.supabaseUrl}/auth/v1/token?grant_type=password`, {
       method: 'OPTIONS',
-      headers: { origin: prod.origins.agent, 'access-control-request-method': 'POST' },
+      headers: { origin: prod.origins.agent!, 'access-control-request-method': 'POST' },
     });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers['access-control-allow-origin']).toBe(prod.origins.agent);
+    expect(preflight.headers['access-control-allow-origin']).toBe(prod.origins.agent!);
     await off('agent-prod', 'origin-not-allowed');
     await off('agent-local', 'origin-not-allowed');
     expect(prod.project.config.allowedOrigins).toBe(healthyProd);
     expect(local.project.config.allowedOrigins).toBeUndefined();
-    for (const d of [prod, local]) await open(d, d.origins.agent);
+    for (const d of [prod, local]) await open(d, d.origins.agent!);
   });
 
   it('bad-apikey: that portal is served an anon key signed by another secret; its upgrade gets the hosted 401', async () => {
     await on('agent-prod', 'bad-apikey');
     const served = await servedConfig(portalUrl(prod, 'agent'));
     expect(served.anonKey).not.toBe(prod.project.config.anonKey);
-    const refused = await openSocket(prod, prod.origins.agent, served.anonKey);
+    const refused = await openSocket(prod, prod.origins.agent!, served.anonKey);
     expect(refused.opened).toBe(false);
     if (!refused.opened) {
       expect(refused.status).toBe(401);
@@ -312,14 +312,14 @@ describe('fault switches', () => {
       socket.send(JSON.stringify([null, ref, 'realtime:probe', 'ping', {}]));
 
     await on('agent-local', 'join-unanswered');
-    const ignored = await open(local, local.origins.agent);
+    const ignored = await open(local, local.origins.agent!);
     join(ignored, '1');
     probe(ignored, '2');
     const first = await nextFrame(ignored);
     expect(first.slice(1, 4)).toEqual(['2', 'realtime:probe', 'phx_reply']);
     expect(first[4]).toEqual({ status: 'error', response: { reason: 'unmatched topic' } });
 
-    const answered = await open(local, local.origins.client);
+    const answered = await open(local, local.origins.client!);
     join(answered, '1');
     expect((await nextFrame(answered)).slice(0, 4)).toEqual([
       '1',
@@ -329,7 +329,7 @@ describe('fault switches', () => {
     ]);
 
     await off('agent-local', 'join-unanswered');
-    const healed = await open(local, local.origins.agent);
+    const healed = await open(local, local.origins.agent!);
     join(healed, '1');
     const reply = await nextFrame(healed);
     expect(reply.slice(0, 4)).toEqual(['1', '1', 'realtime:public:tickets', 'phx_reply']);
@@ -343,8 +343,8 @@ describe('fault switches', () => {
       await waitFor(isSystem('ok'));
       return waitFor;
     };
-    const slow = await subscribe(local.origins.agent);
-    const fast = await subscribe(local.origins.client);
+    const slow = await subscribe(local.origins.agent!);
+    const fast = await subscribe(local.origins.client!);
     const { rows } = await local.project.ctx.db.admin.query<{ id: string }>(
       `insert into public.tickets (title, created_by) values ('[rtm:faults] slow-delivery', $1) returning id`,
       [await userId(local, 'client')],
@@ -375,12 +375,12 @@ describe('fault switches', () => {
     expect(stack.faults.list()).toMatchObject([{ target: 'prod', fault: 'table-not-published' }]);
     // Every prod cell's subscription now fails the way hosted realtime says so: a system error.
     const refused = (await (
-      await joinChanges(prod, prod.origins.admin)
+      await joinChanges(prod, prod.origins.admin!)
     )(isSystem('error'))) as [unknown, unknown, unknown, unknown, { message: string }];
     expect(refused[4].message).toMatch(/^Unable to subscribe to changes with given parameters/);
     await off('prod', 'table-not-published');
     expect(await published(prod)).toBe(1);
-    await (await joinChanges(prod, prod.origins.admin))(isSystem('ok'));
+    await (await joinChanges(prod, prod.origins.admin!))(isSystem('ok'));
   });
 
   it('insert-not-published, select-revoked, schema-usage-revoked: the SQL a team runs, env-wide, restored exactly', async () => {
@@ -403,7 +403,7 @@ describe('fault switches', () => {
     expect(await facts(prod)).toMatchObject({ pub: 'f,t,t,t', select: false, usage: false });
     expect(await facts(local)).toMatchObject({ pub: 't,t,t,t', select: true, usage: true });
     // Still subscribable: realtime only finds out when a change is to be delivered.
-    await (await joinChanges(prod, prod.origins.admin))(isSystem('ok'));
+    await (await joinChanges(prod, prod.origins['admin']!))(isSystem('ok'));
     await off('prod', 'schema-usage-revoked');
     await off('prod', 'select-revoked');
     await off('prod', 'insert-not-published');
@@ -455,6 +455,6 @@ describe('fault switches', () => {
     expect((await fetchRaw(`${portalUrl(prod, 'agent')}/login`)).headers['content-security-policy']).toBe(
       healthyPortalCsp(prod.supabaseUrl),
     );
-    await open(local, local.origins.client);
+    await open(local, local.origins.client!);
   });
 });

@@ -35,7 +35,7 @@ describe('ensureSeedUsers', () => {
     const [seeded] = await ensureSeedUsers(apiUrl(stack), stack.local.config.serviceRoleKey, [
       { role: 'agent', email, password },
     ]);
-    expect(seeded).toMatchObject({ role: 'agent', email, created: true });
+    expect(seeded).toMatchObject({ appMetadata: { user_role: 'agent' }, email, created: true });
     expect(await signInClaims(email, password)).toMatchObject({ sub: seeded!.id, user_role: 'agent' });
   });
 
@@ -48,13 +48,13 @@ describe('ensureSeedUsers', () => {
     const first = await ensureSeedUsers(apiUrl(stack), stack.local.config.serviceRoleKey, users);
     expect(first).toEqual([
       {
-        role: 'client',
+        appMetadata: { user_role: 'client' },
         email: 'client@helpdesk.test',
         id: '00000000-0000-4000-8000-00000000c001',
         created: false,
       },
       {
-        role: 'admin',
+        appMetadata: { user_role: 'admin' },
         email: 'agent@helpdesk.test',
         id: '00000000-0000-4000-8000-00000000a001',
         created: false,
@@ -108,7 +108,7 @@ describe('ensureSeedUsers', () => {
       (e: Error) => e,
     );
     expect(error.message).toMatch(
-      /^Could not create seeded user not-an-email \(role client\) at http:\/\/127\.0\.0\.1:\d+ \(service-role key [0-9a-f]{8}\): HTTP 400 validation_failed "Unable to validate email address: invalid format"\./,
+      /^Could not create seeded user not-an-email \(app_metadata \{"user_role":"client"\}\) at http:\/\/127\.0\.0\.1:\d+ \(service-role key [0-9a-f]{8}\): HTTP 400 validation_failed "Unable to validate email address: invalid format"\./,
     );
   });
 });

@@ -40,10 +40,10 @@ describe('prod-like deployment in Chromium', () => {
     const sockets: string[] = [];
     page.on('console', (m) => console.push(m.text()));
     page.on('websocket', (ws) => sockets.push(ws.url()));
-    const response = await page.goto(`${prod.portals?.portals[portal].url}/login`);
+    const response = await page.goto(`${prod.portals?.portals[portal]?.url}/login`);
     expect(response?.status()).toBe(200);
-    await page.getByTestId('sign-in-email').fill(prod.users[portal].email);
-    await page.getByTestId('sign-in-password').fill(prod.users[portal].password);
+    await page.getByTestId('sign-in-email').fill(prod.users[portal]!.email);
+    await page.getByTestId('sign-in-password').fill(prod.users[portal]!.password);
     await page.getByTestId('sign-in-submit').click();
     await page.getByTestId('signed-in-as').waitFor({ timeout: WAIT_MS });
     return { page, console, sockets };
@@ -77,9 +77,9 @@ describe('prod-like deployment in Chromium', () => {
     const page = await context.newPage();
     const failures: string[] = [];
     page.on('websocket', (ws) => ws.on('socketerror', (error) => failures.push(error)));
-    await page.goto(`${prod.portals?.portals.agent.url}/login`);
-    await page.getByTestId('sign-in-email').fill(prod.users.agent.email);
-    await page.getByTestId('sign-in-password').fill(prod.users.agent.password);
+    await page.goto(`${prod.portals?.portals.agent?.url}/login`);
+    await page.getByTestId('sign-in-email').fill(prod.users.agent!.email);
+    await page.getByTestId('sign-in-password').fill(prod.users.agent!.password);
     await page.getByTestId('sign-in-submit').click();
     await expect.poll(() => failures[0], { timeout: WAIT_MS }).toBeDefined();
     expect(await page.getByTestId('realtime-status').textContent()).not.toBe('SUBSCRIBED');

@@ -7,10 +7,11 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
+import { HELP_DESK_APP } from '../portals/help-desk-app.ts';
 import { type Stack, type StackOptions, startStack } from '../stack/index.ts';
 import { freePort } from '../stack/ports.ts';
 import type { Env, Portal } from '../stack/topology/cells.ts';
-import type { Deployment } from '../stack/topology/deployment.ts';
+import { type Deployment, seededUser } from '../stack/topology/deployment.ts';
 
 export async function startDeployment(options: StackOptions = {}): Promise<Stack> {
   return startStack({
@@ -21,7 +22,8 @@ export async function startDeployment(options: StackOptions = {}): Promise<Stack
       db: await freePort(),
       localApi: 0,
       edge: 0,
-      localPortals: { client: 0, agent: 0, admin: 0 },
+      // Free ports for whatever app is deployed: the fixed ones belong to `npm run stack`.
+      localPortals: Object.fromEntries((options.app ?? HELP_DESK_APP).portals.map((p) => [p.name, 0])),
       ...options.ports,
     },
   });
@@ -151,7 +153,7 @@ export function nextFrame(
 
 /** Sign a seeded user in through the project's own listener; returns the access token's claims. */
 export async function signInClaims(d: Deployment, portal: Portal): Promise<Record<string, unknown>> {
-  const user = d.users[portal];
+  const user = seededUser(d, portal);
   const res = await fetch(`${d.project.listenUrl}/auth/v1/token?grant_type=password`, {
     method: 'POST',
     headers: { apikey: d.project.config.anonKey, 'Content-Type': 'application/json' },

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELP_DESK_PORTALS as PORTALS } from '../portals/help-desk-app.ts';
 import type { Stack } from '../stack/index.ts';
 import { JwtKeys } from '../stack/jwt.ts';
 import { DEMO } from '../stack/keys.ts';
-import { PORTALS } from '../stack/topology/cells.ts';
 import { healthyPortalCsp } from '../stack/topology/csp.ts';
 import { listenOn, takenPorts } from '../stack/topology/listen.ts';
 import type { RuntimeFile } from '../stack/topology/runtime-file.ts';
@@ -62,20 +62,20 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
     expect(rest.status).toBe(401);
     expect(JSON.parse(rest.body)).toMatchObject({ code: 'PGRST301' });
 
-    const upgrade = await openSocket(prod, prod.origins.agent, DEMO.anonKey);
+    const upgrade = await openSocket(prod, prod.origins.agent!, DEMO.anonKey);
     expect(upgrade.opened).toBe(false);
     if (!upgrade.opened) {
       expect(upgrade.status).toBe(401);
       expect(JSON.parse(upgrade.body)).toEqual({ error: 'Failed to validate JWT signature' });
     }
-    const socket = await expectOpened(prod, prod.origins.agent, prod.project.config.anonKey);
+    const socket = await expectOpened(prod, prod.origins.agent!, prod.project.config.anonKey);
     socket.close();
   });
 
   it('routes each prod host to its own deployment over TLS with the boot-time certificate', async () => {
     const prod = deployment(stack, 'prod');
     for (const portal of PORTALS) {
-      const url = prod.portals?.portals[portal].url ?? '';
+      const url = prod.portals?.portals[portal]?.url ?? '';
       expect(url).toBe(`https://${portal}.prod.localhost:${stack.edge?.port}`);
       const config = await servedConfig(url);
       expect(config).toMatchObject({ portal, supabaseUrl: prod.supabaseUrl, production: true });
@@ -100,7 +100,7 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
       `connect-src 'self' https://api.prod.localhost:${stack.edge?.port} wss://api.prod.localhost:${stack.edge?.port}`,
     );
     for (const portal of PORTALS) {
-      const page = await fetchRaw(`${prod.portals?.portals[portal].url}/login`);
+      const page = await fetchRaw(`${prod.portals?.portals[portal]?.url}/login`);
       expect(page.status).toBe(200);
       expect(page.headers['content-security-policy']).toBe(csp);
       expect(page.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
@@ -110,7 +110,7 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
 
     const local = deployment(stack, 'local');
     for (const portal of PORTALS) {
-      const url = local.portals?.portals[portal].url ?? '';
+      const url = local.portals?.portals[portal]?.url ?? '';
       expect(url).toMatch(/^http:\/\/localhost:\d+$/);
       const page = await fetchRaw(`${url}/login`);
       expect(page.status).toBe(200);
@@ -127,12 +127,12 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
   it('refuses a foreign Origin on the prod upgrade with 403 and lets each prod portal in', async () => {
     const prod = deployment(stack, 'prod');
     const key = prod.project.config.anonKey;
-    for (const foreign of ['https://evil.example', deployment(stack, 'local').origins.agent]) {
+    for (const foreign of ['https://evil.example', deployment(stack, 'local').origins.agent!]) {
       const outcome = await openSocket(prod, foreign, key);
       expect(outcome.opened, foreign).toBe(false);
       if (!outcome.opened) expect(outcome.status).toBe(403);
     }
-    for (const portal of PORTALS) (await expectOpened(prod, prod.origins[portal], key)).close();
+    for (const portal of PORTALS) (await expectOpened(prod, prod.origins[portal]!, key)).close();
     // The local project has no allow-list, as `supabase start` does not.
     const local = deployment(stack, 'local');
     (await expectOpened(local, 'https://evil.example', local.project.config.anonKey)).close();
@@ -153,14 +153,14 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
         serviceRoleKey: d.project.config.serviceRoleKey,
         // The doctor's way into this project's own database (superuser; the file is 0600).
         dbUrl: stack.cluster.url(d.project.config.database),
-        portals: Object.fromEntries(PORTALS.map((p) => [p, d.portals?.portals[p].url])),
+        portals: Object.fromEntries(PORTALS.map((p) => [p, d.portals?.portals[p]?.url])),
         users: Object.fromEntries(
-          PORTALS.map((p) => [p, { email: `${p}@helpdesk.test`, password: d.users[p].password }]),
+          PORTALS.map((p) => [p, { email: `${p}@helpdesk.test`, password: d.users[p]!.password }]),
         ),
       });
     }
-    expect(file.envs.local?.users.agent.password).toBe('helpdesk-demo-password');
-    expect(file.envs.prod?.users.agent.password).not.toBe('helpdesk-demo-password');
+    expect(file.envs.local?.users.agent?.password).toBe('helpdesk-demo-password');
+    expect(file.envs.prod?.users.agent?.password).not.toBe('helpdesk-demo-password');
   });
 
   it("signs prod's seeded users in with their generated passwords only", async () => {
@@ -171,7 +171,7 @@ describe('topology: local and prod on one cluster, prod behind the HTTPS edge', 
         headers: { apikey: prod.project.config.anonKey, 'Content-Type': 'application/json' },
         body: JSON.stringify({ email: 'agent@helpdesk.test', password }),
       });
-    expect((await signIn(prod.users.agent.password)).status).toBe(200);
+    expect((await signIn(prod.users.agent!.password)).status).toBe(200);
     // seed.sql (demo password, demo rows) is for the local project only.
     expect((await signIn('helpdesk-demo-password')).status).toBe(400);
     const { rows } = await prod.project.ctx.db.admin.query('select count(*)::int as n from public.tickets');
@@ -188,7 +188,7 @@ describe('topology: prod alone', () => {
       expect([...stack.deployments.keys()]).toEqual(['prod']);
       expect(() => stack.local).toThrow(/without the local env/);
       const prod = deployment(stack, 'prod');
-      (await expectOpened(prod, prod.origins.client, prod.project.config.anonKey)).close();
+      (await expectOpened(prod, prod.origins.client!, prod.project.config.anonKey)).close();
       const file = JSON.parse(await readFile(runtimeFile, 'utf8')) as RuntimeFile;
       expect(Object.keys(file.envs)).toEqual(['prod']);
     } finally {

@@ -1,8 +1,11 @@
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { configFilePath, loadMatrixConfig } from '../fixtures/config/matrix-config.ts';
+import { appPortalNames, type StackApp } from './app.ts';
 import { describeFaults } from './faults/controller.ts';
 import { type FaultSpec, parseFaultList, parseFaultSpec } from './faults/spec.ts';
 import type { Stack } from './index.ts';
-import { ENVS, type Env, isEnv, PORTALS } from './topology/cells.ts';
+import { cellsOf, ENVS, type Env, isEnv } from './topology/cells.ts';
 import { DEFAULT_PORTS } from './topology/default-ports.ts';
 import { takenPorts } from './topology/listen.ts';
 import { RUNTIME_FILE, readRuntimeFile } from './topology/runtime-file.ts';
@@ -23,9 +26,11 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run stack [-- options]
 
-  Starts Postgres (127.0.0.1:${DEFAULT_PORTS.db}), the local project (http://127.0.0.1:${DEFAULT_PORTS.localApi}) with
-  its portals on http://localhost:3000-3002, the prod-like project and portals behind the HTTPS edge
-  (https://{client,agent,admin,api}.prod.localhost:${DEFAULT_PORTS.edge}), and the fault control endpoint.
+  Deploys the app named by the matrix config's \`embedded\` section (RTM_CONFIG=<path>, default
+  realtime-matrix.config.ts: the help-desk demo): Postgres (127.0.0.1:${DEFAULT_PORTS.db}), the local project
+  (http://127.0.0.1:${DEFAULT_PORTS.localApi}) with the app's portals on http://localhost:<their localPort>, the
+  prod-like project and portals behind the HTTPS edge (https://{api,<portal>}.prod.localhost:${DEFAULT_PORTS.edge}),
+  and the fault control endpoint.
 
   --env ENV          start only this env (local or prod; repeatable; default both);
                      --envs local,prod is the same as a list
@@ -38,8 +43,25 @@ if (values.help) {
   process.exit(0);
 }
 
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+const configFile = configFilePath();
+const app: StackApp = await loadMatrixConfig(configFile).then(
+  (config) =>
+    config.embedded ??
+    fail(
+      `${relative(process.cwd(), configFile)} has no \`embedded\` section, so the stack has no app to deploy. ` +
+        'Add `embedded: <StackApp>` (see stack/app.ts), or point RTM_CONFIG at a config that has one.',
+    ),
+  (error: Error) => fail(`Could not load the matrix config: ${error.message}`),
+);
+
 if (values['list-faults']) {
-  const faults = describeFaults();
+  const faults = describeFaults(app);
+  console.log(`Faults app "${app.name}" supports (${relative(process.cwd(), configFile)}):`);
   const width = Math.max(...faults.map((f) => f.name.length));
   for (const f of faults) {
     const scope = f.scope === 'env' ? 'env ' : 'cell';
@@ -47,14 +69,9 @@ if (values['list-faults']) {
     console.log(`${f.name.padEnd(width)}  ${scope}  ${f.description}${where}`);
   }
   console.log(
-    `\nCells: ${ENVS.flatMap((e) => PORTALS.map((p) => `${p}-${e}`)).join(', ')}; env-wide faults take an env (local, prod).`,
+    `\nCells: ${cellsOf(appPortalNames(app)).join(', ')}; env-wide faults take an env (local, prod).`,
   );
   process.exit(0);
-}
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(1);
 }
 
 let envs: Env[] = [...ENVS];
@@ -94,7 +111,7 @@ const fixed = [
   ...(envs.includes('local')
     ? [
         { port: DEFAULT_PORTS.localApi, what: 'local API' },
-        ...PORTALS.map((p) => ({ port: DEFAULT_PORTS.localPortals[p], what: `local ${p} portal` })),
+        ...app.portals.map((p) => ({ port: p.localPort, what: `local ${p.name} portal` })),
       ]
     : []),
   ...(envs.includes('prod') ? [{ port: DEFAULT_PORTS.edge, what: 'HTTPS edge' }] : []),
@@ -114,6 +131,7 @@ const started = performance.now();
 let stack: Stack;
 try {
   stack = await startStack({
+    app,
     persistDir: values.persist,
     envs,
     portals: true,
@@ -126,6 +144,9 @@ try {
 }
 
 console.log(`\nEmbedded stack ready in ${Math.round(performance.now() - started)} ms\n`);
+console.log(
+  `  app: ${app.name} (${relative(process.cwd(), configFile)}), cells ${cellsOf(appPortalNames(app), envs).join(', ')}\n`,
+);
 console.log(describeStack(stack, { showSecrets: values['show-secrets'], runtimeFile: RUNTIME_FILE }));
 console.log('\nCtrl-C stops everything.');
 

@@ -50,7 +50,6 @@ export function localProjectConfig(overrides: Partial<ProjectConfig> = {}): Proj
     secretKey: DEMO.secretKey,
     jwtExpiry: 3600,
     issuer: `${publicUrl}/auth/v1`,
-    accessTokenHook: 'pg-functions://postgres/public/custom_access_token_hook',
     ...overrides,
   };
 }
@@ -72,11 +71,11 @@ function opaqueKey(prefix: 'sb_publishable_' | 'sb_secret_'): string {
 /**
  * The prod-like project: its own database, a JWT secret generated at boot (so nothing local is
  * accepted there), anon/service_role keys signed with it like a hosted project's, and a strict
- * origin allow-list of the three prod portals. Reached only through the edge, so `publicUrl` and
+ * origin allow-list of the app's prod portals. Reached only through the edge, so `publicUrl` and
  * `issuer` name the edge host while `apiPort` is an internal loopback port.
  */
 export async function prodProjectConfig(
-  options: { edgePort?: number; apiPort: number },
+  options: { edgePort?: number; apiPort: number; portals: readonly string[]; accessTokenHook?: string },
   overrides: Partial<ProjectConfig> = {},
 ): Promise<ProjectConfig> {
   const edgePort = options.edgePort ?? PROD_EDGE_PORT;
@@ -105,8 +104,8 @@ export async function prodProjectConfig(
     secretKey: opaqueKey('sb_secret_'),
     jwtExpiry: 3600,
     issuer: `${publicUrl}/auth/v1`,
-    accessTokenHook: 'pg-functions://postgres/public/custom_access_token_hook',
-    allowedOrigins: (['client', 'agent', 'admin'] as const).map((p) => prodOrigin(p, edgePort)),
+    ...(options.accessTokenHook ? { accessTokenHook: options.accessTokenHook } : {}),
+    allowedOrigins: options.portals.map((p) => prodOrigin(p, edgePort)),
     ...overrides,
   };
 }

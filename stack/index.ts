@@ -1,3 +1,5 @@
+import { HELP_DESK_APP } from '../portals/help-desk-app.ts';
+import { appPortalNames, type StackApp } from './app.ts';
 import {
   localProjectConfig,
   PROD_DOMAIN,
@@ -15,15 +17,16 @@ import { createLogger } from './log.ts';
 import { freePort } from './ports.ts';
 import { type Cluster, SUPERUSER, startCluster } from './postgres/cluster.ts';
 import { type Project, startProject } from './project.ts';
-import { type Env, PORTALS, type Portal } from './topology/cells.ts';
+import { cellName, type Env, type Portal } from './topology/cells.ts';
 import { healthyPortalCsp } from './topology/csp.ts';
-import { DEFAULT_PORTS } from './topology/default-ports.ts';
+import { DEFAULT_PORTS, localPortalPorts } from './topology/default-ports.ts';
 import type { Deployment } from './topology/deployment.ts';
 import { startPortalFleet } from './topology/portals.ts';
 import { type RuntimeEnv, removeRuntimeFile, writeRuntimeFile } from './topology/runtime-file.ts';
 import { migrationsOnlyDir } from './topology/schema-dir.ts';
-import { localUsers, seedProdUsers } from './topology/users.ts';
+import { seedAppUsers } from './topology/users.ts';
 
+export type { StackApp };
 export { DEFAULT_PORTS };
 
 export interface StackPorts {
@@ -32,7 +35,7 @@ export interface StackPorts {
   /** The prod project's internal loopback port, reached only through the edge (default: free). */
   prodApi?: number;
   edge?: number;
-  /** Local portals are what the browser opens: http://localhost:<port> (default 3000-3002). */
+  /** Local portals are what the browser opens: http://localhost:<port> (default: each portal's `localPort`). */
   localPortals?: Partial<Record<Portal, number>>;
   /** Prod portals' internal ports behind the edge (default: free). */
   prodPortals?: Partial<Record<Portal, number>>;
@@ -40,6 +43,8 @@ export interface StackPorts {
 }
 
 export interface StackOptions {
+  /** The app to deploy in each env (default: the help-desk demo, portals/help-desk-app.ts). */
+  app?: StackApp;
   /** Keep the database in this directory across runs (default: a temp dir removed on stop). */
   persistDir?: string;
   /** Same as `ports.db` (kept for existing callers). */
@@ -48,7 +53,7 @@ export interface StackOptions {
   prod?: Partial<ProjectConfig>;
   /** Which environments to deploy (default: local only, the fast programmatic case). */
   envs?: Env[];
-  /** Start the three portals of each env (default: no; the CLI starts them). */
+  /** Start the app's portals in each env (default: no; the CLI starts them). */
   portals?: boolean;
   ports?: StackPorts;
   /** Faults switched on once everything is up. */
@@ -60,6 +65,8 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  /** The app deployed in every env. */
+  app: StackApp;
   cluster: Cluster;
   /** The local project (throws if the stack was started without `local`). */
   local: Project;
@@ -80,8 +87,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Everything started so far, stopped in reverse if a later step fails or on stop().
   const undo: { what: string; run: () => Promise<void> }[] = [];
   const deployments = new Map<Env, Deployment>();
+  const app = options.app ?? HELP_DESK_APP;
   const board = new FaultBoard();
-  const controller = new FaultController(deployments, board);
+  const controller = new FaultController(app, deployments, board);
   let edge: Edge | undefined;
   let control: ControlServer | undefined;
 
@@ -107,7 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     if (envs.has('prod')) {
-      const certificate = await makeEdgeCertificate(PROD_DOMAIN, ['api', ...PORTALS]);
+      const certificate = await makeEdgeCertificate(PROD_DOMAIN, ['api', ...appPortalNames(app)]);
       edge = await startEdge({
         port: ports.edge ?? DEFAULT_PORTS.edge,
         certificate,
@@ -117,13 +125,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       undo.push({ what: 'edge', run: () => edge?.stop() ?? Promise.resolve() });
     }
     if (envs.has('local')) {
-      deployments.set('local', await deployLocal(cluster, board, options, undo));
+      deployments.set('local', await deployLocal(app, cluster, board, options, undo));
     }
     if (edge) {
-      deployments.set('prod', await deployProd(cluster, board, edge, options, undo));
+      deployments.set('prod', await deployProd(app, cluster, board, edge, options, undo));
     }
     for (const [env, deployment] of deployments) {
-      for (const portal of PORTALS) board.registerCell(`${portal}-${env}`, deployment.origins[portal]);
+      for (const [portal, origin] of Object.entries(deployment.origins)) {
+        board.registerCell(cellName(portal, env), origin);
+      }
     }
     // Faults change databases: turn them off before anything stops, so a persisted cluster is healthy.
     undo.push({
@@ -143,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!control) throw new Error('A runtime file needs the control endpoint: pass control: true.');
       await writeRuntimeFile(file, {
         version: 1,
+        app: app.name,
         pid: process.pid,
         startedAt: new Date().toISOString(),
         control: { url: control.url, token: control.token },
@@ -164,6 +175,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let stopping: Promise<void> | undefined;
   return {
+    app,
     cluster,
     get local(): Project {
       const local = deployments.get('local')?.project;
@@ -185,6 +197,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 type Undo = { what: string; run: () => Promise<void> }[];
 
 async function deployLocal(
+  app: StackApp,
   cluster: Cluster,
   board: FaultBoard,
   options: StackOptions,
@@ -192,26 +205,31 @@ async function deployLocal(
 ): Promise<Deployment> {
   const ports = options.ports ?? {};
   const config = localProjectConfig({
-    accessTokenHook: 'pg-functions://postgres/public/custom_access_token_hook',
+    ...(app.accessTokenHook ? { accessTokenHook: app.accessTokenHook } : {}),
     ...(ports.localApi !== undefined ? { apiPort: ports.localApi } : {}),
     ...options.local,
   });
-  const project = await startProject(config, cluster, { realtimeFaults: board.realtimeFaults('local') });
+  const project = await startProject(config, cluster, {
+    supabaseDir: app.supabaseDir,
+    realtimeFaults: board.realtimeFaults('local'),
+  });
   undo.push({ what: 'local project', run: () => project.stop() });
-  const portalPorts = { ...DEFAULT_PORTS.localPortals, ...ports.localPortals };
+  const portalPorts = { ...localPortalPorts(app), ...ports.localPortals };
   const deployment: Deployment = {
     env: 'local',
+    app,
     project,
     supabaseUrl: project.config.publicUrl,
-    origins: originsFrom((p) => `http://localhost:${portalPorts[p]}`),
+    origins: originsFrom(app, (p) => `http://localhost:${portalPorts[p]}`),
     csp: undefined,
     healthyAllowedOrigins: project.config.allowedOrigins ? [...project.config.allowedOrigins] : undefined,
     portals: undefined,
-    users: localUsers(),
+    users: await seedAppUsers(project, app, 'local'),
   };
   if (options.portals) {
     // A dev server: plain HTTP on localhost, no CSP, talking to the API directly.
     const fleet = await startPortalFleet({
+      app,
       supabaseUrl: project.config.publicUrl,
       anonKey: project.config.anonKey,
       csp: undefined,
@@ -222,12 +240,13 @@ async function deployLocal(
     });
     undo.push({ what: 'local portals', run: () => fleet.stop() });
     deployment.portals = fleet;
-    deployment.origins = originsFrom((p) => fleet.portals[p].url);
+    deployment.origins = originsFrom(app, (p) => fleet.portals[p]?.url ?? '');
   }
   return deployment;
 }
 
 async function deployProd(
+  app: StackApp,
   cluster: Cluster,
   board: FaultBoard,
   edge: Edge,
@@ -237,10 +256,15 @@ async function deployProd(
   const ports = options.ports ?? {};
   // A fixed internal port (not 0) keeps startProject from re-deriving publicUrl from the listener.
   const config = await prodProjectConfig(
-    { edgePort: edge.port, apiPort: ports.prodApi || (await freePort()) },
+    {
+      edgePort: edge.port,
+      apiPort: ports.prodApi || (await freePort()),
+      portals: appPortalNames(app),
+      ...(app.accessTokenHook ? { accessTokenHook: app.accessTokenHook } : {}),
+    },
     options.prod,
   );
-  const schema = await migrationsOnlyDir();
+  const schema = await migrationsOnlyDir(app.supabaseDir);
   undo.push({ what: 'prod schema dir', run: () => schema.remove() });
   const project = await startProject(config, cluster, {
     supabaseDir: schema.dir,
@@ -254,29 +278,31 @@ async function deployProd(
   const csp = healthyPortalCsp(config.publicUrl);
   const deployment: Deployment = {
     env: 'prod',
+    app,
     project,
     supabaseUrl: config.publicUrl,
-    origins: originsFrom((p) => prodOrigin(p, edge.port)),
+    origins: originsFrom(app, (p) => prodOrigin(p, edge.port)),
     csp,
     healthyAllowedOrigins: config.allowedOrigins ? [...config.allowedOrigins] : undefined,
     portals: undefined,
-    users: await seedProdUsers(project),
+    users: await seedAppUsers(project, app, 'prod'),
   };
   if (options.portals) {
     const fleet = await startPortalFleet({
+      app,
       supabaseUrl: config.publicUrl,
       anonKey: config.anonKey,
       csp,
       production: true,
-      ports: { client: 0, agent: 0, admin: 0, ...ports.prodPortals },
+      ports: { ...ports.prodPortals },
       overrides: (portal) => board.portalOverrides(portal, 'prod'),
       publicUrl: (portal) => prodOrigin(portal, edge.port),
     });
     undo.push({ what: 'prod portals', run: () => fleet.stop() });
-    for (const portal of PORTALS) {
-      edge.route(new URL(prodOrigin(portal, edge.port)).hostname, {
+    for (const handle of Object.values(fleet.portals)) {
+      edge.route(new URL(prodOrigin(handle.portal, edge.port)).hostname, {
         kind: 'portal',
-        upstream: { host: '127.0.0.1', port: fleet.portals[portal].port },
+        upstream: { host: '127.0.0.1', port: handle.port },
       });
     }
     deployment.portals = fleet;
@@ -284,8 +310,8 @@ async function deployProd(
   return deployment;
 }
 
-function originsFrom(origin: (portal: Portal) => string): Record<Portal, string> {
-  return Object.fromEntries(PORTALS.map((p) => [p, origin(p)])) as Record<Portal, string>;
+function originsFrom(app: StackApp, origin: (portal: Portal) => string): Record<Portal, string> {
+  return Object.fromEntries(appPortalNames(app).map((p) => [p, origin(p)]));
 }
 
 function runtimeEnv(d: Deployment): RuntimeEnv {
@@ -295,7 +321,7 @@ function runtimeEnv(d: Deployment): RuntimeEnv {
     anonKey: d.project.config.anonKey,
     serviceRoleKey: d.project.config.serviceRoleKey,
     dbUrl: `postgresql://${SUPERUSER.user}:${SUPERUSER.password}@${d.project.ctx.db.host}:${d.project.ctx.db.port}/${d.project.ctx.db.database}`,
-    portals: d.portals ? originsFrom((p) => d.portals?.portals[p].url ?? '') : d.origins,
+    portals: d.portals ? originsFrom(d.app, (p) => d.portals?.portals[p]?.url ?? '') : d.origins,
     users: d.users,
   };
 }

@@ -9,7 +9,7 @@ import { latencyChart } from './latency-chart.ts';
  */
 export function cellDetail(cell: SummaryCell, diagnosis: Diagnosis | undefined): string {
   const status = cell.passed ? 'pass' : 'fail';
-  return `<section class="cell ${status}" id="${anchor(cell.cell)}" data-testid="${esc(anchor(cell.cell))}">
+  return `<section class="cell ${status}" id="${anchor(cell.cell)}" data-report="${esc(anchor(cell.cell))}">
 <details${cell.passed ? '' : ' open'}>
 <summary><span class="badge ${status}">${esc(cell.verdict)}</span> <strong>${esc(cell.cell)}</strong> <span class="muted">${esc(cell.targetKind)} target${cell.failedStage ? `, failed at ${esc(cell.failedStage)}` : ''}</span></summary>
 <p class="cause">${esc(cell.cause)}</p>
@@ -30,7 +30,7 @@ function diagnosisBlock(d: Diagnosis): string {
         `<tr><th scope="row">${esc(x.aspect)}</th><td><code>${esc(x.failing)}</code></td><td>${x.passing.map((p) => `<code>${esc(p)}</code>`).join('<br>')}</td><td class="muted">${esc(x.comparedWith.join(', '))}</td></tr>`,
     )
     .join('');
-  return `<div class="diagnosis" data-testid="diagnosis-${esc(d.cell)}"><p><strong>Diagnosis${d.fault ? `: <code>${esc(d.fault)}</code>` : ''}</strong> ${esc(d.headline)}</p>${
+  return `<div class="diagnosis" data-report="diagnosis-${esc(d.cell)}"><p><strong>Diagnosis${d.fault ? `: <code>${esc(d.fault)}</code>` : ''}</strong> ${esc(d.headline)}</p>${
     rows
       ? `<table class="grid"><thead><tr><th>differs</th><th>this cell</th><th>passing cells</th><th>compared with</th></tr></thead><tbody>${rows}</tbody></table>`
       : ''
@@ -49,7 +49,7 @@ function ladder(cell: SummaryCell): string {
         }</li>`,
     )
     .join('');
-  return `<ol class="ladder" data-testid="ladder-${esc(cell.cell)}">${items}</ol>`;
+  return `<ol class="ladder" data-report="ladder-${esc(cell.cell)}">${items}</ol>`;
 }
 
 function facts(cell: SummaryCell): string {
@@ -86,7 +86,7 @@ function identities(cell: SummaryCell): string {
         `<tr><td>${esc(i.source)}</td><td>${esc(i.kind)}</td><td>${esc(i.role ?? '')}</td><td>${esc(i.userRole ?? '')}</td><td>${esc(i.email ?? i.sub ?? '')}</td><td>${i.exp ? esc(new Date(i.exp * 1000).toISOString()) : ''}</td><td><code>${esc(i.fingerprint ?? '')}</code></td></tr>`,
     )
     .join('');
-  return `<h4>Identities on the socket (decoded, signatures removed)</h4><table class="grid" data-testid="identities-${esc(cell.cell)}"><thead><tr><th>seen in</th><th>kind</th><th>role</th><th>user_role</th><th>user</th><th>exp</th><th>fingerprint</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h4>Identities on the socket (decoded, signatures removed)</h4><table class="grid" data-report="identities-${esc(cell.cell)}"><thead><tr><th>seen in</th><th>kind</th><th>role</th><th>user_role</th><th>user</th><th>exp</th><th>fingerprint</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function evidenceBlocks(cell: SummaryCell): string {
@@ -114,7 +114,7 @@ function frames(cell: SummaryCell): string {
         `<tr class="${esc(f.direction)}"><td>${Math.round(f.atMs)}</td><td>${f.direction === 'sent' ? '→' : '←'}</td><td>${esc(f.topic ?? '')}</td><td>${esc(f.event ?? '')}</td><td>${esc(f.joinRef ?? '')}/${esc(f.ref ?? '')}</td><td><code>${esc(truncate(f.payload !== undefined ? JSON.stringify(f.payload) : (f.raw ?? ''), 400))}</code></td></tr>`,
     )
     .join('');
-  return `<details${cell.passed ? '' : ' open'}><summary>frames (${cell.frames.length})</summary><table class="grid frames" data-testid="frames-${esc(cell.cell)}"><thead><tr><th>ms</th><th></th><th>topic</th><th>event</th><th>join_ref/ref</th><th>payload</th></tr></thead><tbody>${rows}</tbody></table></details>`;
+  return `<details${cell.passed ? '' : ' open'}><summary>frames (${cell.frames.length})</summary><table class="grid frames" data-report="frames-${esc(cell.cell)}"><thead><tr><th>ms</th><th></th><th>topic</th><th>event</th><th>join_ref/ref</th><th>payload</th></tr></thead><tbody>${rows}</tbody></table></details>`;
 }
 
 function truncate(text: string, max: number): string {

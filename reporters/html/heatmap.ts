@@ -23,5 +23,5 @@ export function heatmap(summary: Summary): string {
       return `<tr><th scope="row">${esc(portal)}</th>${tds}</tr>`;
     })
     .join('');
-  return `<table class="heatmap" data-testid="heatmap"><thead><tr><th></th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="heatmap" data-report="heatmap"><thead><tr><th></th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }

@@ -37,5 +37,5 @@ export function latencyChart(cell: SummaryCell): string {
     p50 !== null ? hline(p50, 'pct', 'p50') : '',
   ].join('');
   const title = `${cell.cell} latency: ${samplesMs.length} samples, p50 ${formatMs(p50)}, p95 ${formatMs(p95)}, budget ${formatMs(budgetMs)}`;
-  return `<svg class="chart" role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" data-testid="latency-${esc(cell.cell)}"><title>${esc(title)}</title><line class="axisline" x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + plotH}"/><line class="axisline" x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}"/>${bars}${lines}<text class="axis" x="${PAD.left}" y="${H - 4}">samples (budget in red)</text></svg>`;
+  return `<svg class="chart" role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" data-report="latency-${esc(cell.cell)}"><title>${esc(title)}</title><line class="axisline" x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + plotH}"/><line class="axisline" x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}"/>${bars}${lines}<text class="axis" x="${PAD.left}" y="${H - 4}">samples (budget in red)</text></svg>`;
 }

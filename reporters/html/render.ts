@@ -39,10 +39,10 @@ export function renderHtml(summary: Summary): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Realtime matrix: ${run.totals.passed}/${run.totals.cells} passed</title><style>${STYLES}</style></head>
 <body>
-<h1 data-testid="title">Realtime matrix: ${run.totals.passed}/${run.totals.cells} cells passed</h1>
+<h1 data-report="title">Realtime matrix: ${run.totals.passed}/${run.totals.cells} cells passed</h1>
 <p class="muted">${esc(meta)}</p>
 ${heatmap(summary)}
-${failing.length ? `<h2>What broke</h2><ul class="diagnoses" data-testid="diagnoses">${diagnoses}</ul>` : '<h2>Every cell passed</h2>'}
+${failing.length ? `<h2>What broke</h2><ul class="diagnoses" data-report="diagnoses">${diagnoses}</ul>` : '<h2>Every cell passed</h2>'}
 <h2>Cells</h2>
 ${cells}
 </body></html>

@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HELP_DESK_APP } from '../../portals/help-desk-app.ts';
 import { DEFAULT_PORTS } from '../../stack/topology/default-ports.ts';
 import { takenPorts } from '../../stack/topology/listen.ts';
 import { type BenchResult, RESULTS_DIR, type Row } from './report.ts';
@@ -26,7 +27,7 @@ export async function matrixBlocked(): Promise<string | undefined> {
     { port: DEFAULT_PORTS.db, what: 'Postgres' },
     { port: DEFAULT_PORTS.localApi, what: 'local API' },
     { port: DEFAULT_PORTS.edge, what: 'HTTPS edge' },
-    ...Object.entries(DEFAULT_PORTS.localPortals).map(([p, port]) => ({ port, what: `local ${p} portal` })),
+    ...HELP_DESK_APP.portals.map((p) => ({ port: p.localPort, what: `local ${p.name} portal` })),
   ];
   const taken = await takenPorts(wanted);
   if (taken.length)

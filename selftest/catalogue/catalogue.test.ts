@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellResult } from '../../fixtures/evidence.ts';
+import { HELP_DESK_CELLS as CELLS } from '../../portals/help-desk-app.ts';
 import { clearFaults, setFault } from '../../stack/faults/control-client.ts';
-import { CELLS } from '../../stack/topology/cells.ts';
 import { scanArtifacts } from '../hygiene/support/artifact-scan.ts';
 import { taggedRows } from '../hygiene/support/tagged-rows.ts';
 import { type CatalogueRun, cellsOf, ROUNDS, SEEDS_CASE } from './support/catalogue.ts';

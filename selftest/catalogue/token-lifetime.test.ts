@@ -2,8 +2,7 @@ import { type Browser, chromium, type Page } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import { decodeFrame, type PhoenixMessage } from '../../fixtures/phoenix/decode.ts';
-import { TEST_IDS } from '../../fixtures/portal-model.ts';
-import { TAG_PREFIX } from '../../fixtures/tickets/service-tickets.ts';
+import { TAG_PREFIX } from '../../fixtures/rows/service-rows.ts';
 import type { Stack } from '../../stack/index.ts';
 import { startDeployment } from '../topology-support.ts';
 
@@ -58,13 +57,13 @@ async function signedInPortal(page: Page): Promise<Recorded[]> {
     ws.on('framereceived', record('received'));
   });
   const d = stack.deployments.get('local')!;
-  const portal = d.portals!.portals.client.url;
+  const portal = d.portals!.portals.client!.url;
   await page.goto(`${portal}/login`);
-  await page.getByTestId(TEST_IDS.email).fill(d.users.client.email);
-  await page.getByTestId(TEST_IDS.password).fill(d.users.client.password);
-  await page.getByTestId(TEST_IDS.submit).click();
+  await page.getByTestId('sign-in-email').fill(d.users.client!.email);
+  await page.getByTestId('sign-in-password').fill(d.users.client!.password);
+  await page.getByTestId('sign-in-submit').click();
   await expect
-    .poll(() => page.getByTestId(TEST_IDS.realtimeStatus).textContent(), { timeout: 30_000 })
+    .poll(() => page.getByTestId('realtime-status').textContent(), { timeout: 30_000 })
     .toBe('SUBSCRIBED');
   // Changes are ready only once the server says so (FAILURES.md, readiness).
   await vi.waitFor(() => expect(systemMessages(frames).some((m) => m.status === 'ok')).toBe(true), {
@@ -101,7 +100,7 @@ async function insertTicket(): Promise<string> {
   const { rows } = await d.project.ctx.db.admin.query<{ id: string }>(
     `insert into public.tickets (title, created_by, priority)
      select $1, id, 'normal' from auth.users where email = $2 returning id`,
-    [`${TAG_PREFIX}token-lifetime] after expiries`, d.users.client.email],
+    [`${TAG_PREFIX}token-lifetime] after expiries`, d.users.client!.email],
   );
   return rows[0]!.id;
 }

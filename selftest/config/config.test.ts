@@ -42,6 +42,18 @@ function write(dir: string, file: string, values: Record<string, string>): strin
   return relative(ROOT, path);
 }
 
+/** A config file beside the help-desk's that changes one thing of it. */
+function variant(name: string, body: string): string {
+  const path = join(dir, `${name}.config.ts`);
+  writeFileSync(
+    path,
+    // environmentsDir is relative to the config file: the variant keeps the help-desk's.
+    `import help from ${JSON.stringify(join(ROOT, 'realtime-matrix.config.ts'))};\n` +
+      `const base = { ...help, environmentsDir: ${JSON.stringify(join(ROOT, 'environments'))} };\n${body}\n`,
+  );
+  return path;
+}
+
 function listMatrix(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string; ms: number }> {
@@ -99,6 +111,14 @@ describe('a bad environment stops the matrix at config load, naming the file and
       SUPABASE_URL: 'the project URL, e.g. https://<project-ref>.supabase.co',
       LATENCY_BUDGET_MS: 'a positive integer (milliseconds)',
     };
+    // Portal keys are the config's: the hint says which portal and which config key declares them.
+    for (const portal of ['client', 'agent', 'admin']) {
+      const P = portal.toUpperCase();
+      hints[`PORTAL_${P}_URL`] =
+        `the ${portal} portal's URL, e.g. https://${portal}.example.com (the config's portals.${portal}.urlKey)`;
+      hints[`USER_${P}_EMAIL`] =
+        `the email of the ${portal} portal's seeded user (the config's portals.${portal}.user.emailKey)`;
+    }
     const expected = (['local', 'prod'] as const).flatMap((env) =>
       dropped[env].map(
         (key) =>
@@ -131,7 +151,7 @@ describe('a bad environment stops the matrix at config load, naming the file and
     expect(output).not.toContain(secret);
     expect(problems(output).sort()).toEqual(
       [
-        `${file}: SUPABASE_KEY is not a known key (known: TARGET_KIND, SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY, PORTAL_CLIENT_URL, PORTAL_AGENT_URL, PORTAL_ADMIN_URL, USER_CLIENT_EMAIL, USER_AGENT_EMAIL, USER_ADMIN_EMAIL, USER_CLIENT_PASSWORD_VAR, USER_AGENT_PASSWORD_VAR, USER_ADMIN_PASSWORD_VAR, LATENCY_BUDGET_MS, REALTIME_TABLE, READY_TIMEOUT_MS, EVENT_TIMEOUT_MS)`,
+        `${file}: SUPABASE_KEY is not a known key (known: TARGET_KIND, SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY, LATENCY_BUDGET_MS, REALTIME_TABLE, READY_TIMEOUT_MS, EVENT_TIMEOUT_MS, PORTAL_CLIENT_URL, USER_CLIENT_EMAIL, USER_CLIENT_PASSWORD_VAR, PORTAL_AGENT_URL, USER_AGENT_EMAIL, USER_AGENT_PASSWORD_VAR, PORTAL_ADMIN_URL, USER_ADMIN_EMAIL, USER_ADMIN_PASSWORD_VAR)`,
         `${file}: SUPABASE_SERVICE_ROLE_KEY must not be in a committed file; set LOCAL_SUPABASE_SERVICE_ROLE_KEY in the environment or put it in environments/local.local.env (gitignored)`,
         `${file}: TARGET_KIND must be "embedded" or "external" (got "cloud")`,
         `${file}: SUPABASE_URL must be an http(s) URL such as https://<project-ref>.supabase.co (got "api.example.com")`,
@@ -176,6 +196,42 @@ describe('a bad environment stops the matrix at config load, naming the file and
   });
 });
 
+describe('a bad config file stops the matrix at load, naming the file, the portal and the key', () => {
+  it('an unknown key in a portal, and an env file with a portal the config does not declare', {
+    timeout: 60_000,
+  }, async () => {
+    const config = variant(
+      'typo',
+      'export default { ...base, portals: { ...base.portals, agent: { ...base.portals.agent, signin: { strategy: "ui" } } } };',
+    );
+    const typo = await listMatrix({ RTM_CONFIG: config });
+    expect(typo.code, typo.output).not.toBe(0);
+    expect(typo.output).toContain(`${relative(ROOT, config)}: portals.agent: Unrecognized key: "signin"`);
+
+    const envDir = mkdtempSync(join(dir, 'undeclared-'));
+    const file = write(envDir, 'local.env', {
+      ...committed('local'),
+      PORTAL_SUPPORT_URL: 'http://localhost:3009',
+    });
+    write(envDir, 'prod.env', committed('prod'));
+    const undeclared = await listMatrix({ RTM_ENV_DIR: envDir });
+    expect(undeclared.code, undeclared.output).not.toBe(0);
+    expect(problems(undeclared.output)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${file.replace(/[.]/g, '\\.')}: PORTAL_SUPPORT_URL is not a known key \\(known: .*\\); it looks like a key of a portal "support", which the config does not declare \\(portals: client, agent, admin\\)$`,
+        ),
+      ),
+    ]);
+  });
+
+  it('RTM_CONFIG naming a file that does not exist', { timeout: 60_000 }, async () => {
+    const { code, output } = await listMatrix({ RTM_CONFIG: join(dir, 'missing.config.ts') });
+    expect(code, output).not.toBe(0);
+    expect(output).toMatch(/missing\.config\.ts: no such config file \(RTM_CONFIG names it\)/);
+  });
+});
+
 describe('an unreachable target', () => {
   let deployment: MatrixDeployment;
   beforeAll(async () => {
@@ -199,7 +255,7 @@ describe('an unreachable target', () => {
         LOCAL_SUPABASE_URL: d.supabaseUrl,
         LOCAL_SUPABASE_ANON_KEY: d.project.config.anonKey,
         LOCAL_SUPABASE_SERVICE_ROLE_KEY: d.project.config.serviceRoleKey,
-        LOCAL_CLIENT_PASSWORD: d.users.client.password,
+        LOCAL_CLIENT_PASSWORD: d.users.client!.password,
         LOCAL_PORTAL_CLIENT_URL: portalUrl,
       },
       { label: 'unreachable', projects: ['client-local'] },
@@ -219,6 +275,49 @@ describe('an unreachable target', () => {
     const took = Date.parse(cell.finishedAt) - Date.parse(cell.startedAt);
     expect(took, why).toBeLessThan(15_000);
     expect(run.summary?.diagnoses.find((x) => x.cell === 'client-local')?.fault, why).toBe('portal-down');
+  });
+
+  it('a row factory that throws, and a table that does not exist, fail the cell before its page opens, naming the config key', {
+    timeout: 180_000,
+  }, async () => {
+    const d = deployment.stack.deployments.get('local')!;
+    const env = {
+      LOCAL_TARGET_KIND: 'external',
+      LOCAL_SUPABASE_URL: d.supabaseUrl,
+      LOCAL_SUPABASE_ANON_KEY: d.project.config.anonKey,
+      LOCAL_SUPABASE_SERVICE_ROLE_KEY: d.project.config.serviceRoleKey,
+      LOCAL_CLIENT_PASSWORD: d.users.client!.password,
+      LOCAL_PORTAL_CLIENT_URL: `http://127.0.0.1:${await closedPort()}`,
+    };
+    const throwing = variant(
+      'row-throws',
+      "export default { ...base, row: () => { throw new Error('rooms are not seeded'); } };",
+    );
+    const thrown = await runMatrix(
+      deployment.dir,
+      { ...env, RTM_CONFIG: throwing },
+      { label: 'row-throws', projects: ['client-local'] },
+    );
+    expect(thrown.code, describeRun(thrown)).not.toBe(0);
+    expect(thrown.output).toContain(
+      `${relative(ROOT, throwing)}: row threw for the client-local cell: rooms are not seeded. Fix the row factory; nothing was inserted.`,
+    );
+    const noTable = variant(
+      'no-table',
+      "export default { ...base, table: { ...base.table, name: 'no_such_table' } };",
+    );
+    const missing = await runMatrix(
+      deployment.dir,
+      { ...env, RTM_CONFIG: noTable },
+      { label: 'no-table', projects: ['client-local'] },
+    );
+    expect(missing.code, describeRun(missing)).not.toBe(0);
+    expect(missing.output).toMatch(
+      new RegExp(
+        `${relative(ROOT, noTable).replace(/[.]/g, '\\.')}: the table public\\.no_such_table .* cannot be read at .* HTTP 404`,
+      ),
+    );
+    expect(missing.output).toContain('Check the table and column names in the config');
   });
 });
 

@@ -2,13 +2,18 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadMatrixConfig, portalEnvKeys } from '../../fixtures/config/matrix-config.ts';
 import {
   EnvironmentError,
   environmentNames,
   loadEnvironment,
   loadEnvironments,
 } from '../../fixtures/env/load.ts';
-import { ENVIRONMENTS_DIR } from '../../fixtures/target.ts';
+
+/** The help-desk's portal keys: the environment schema is the config's portals plus the common keys. */
+const CONFIG = await loadMatrixConfig();
+const KEYS = portalEnvKeys(CONFIG);
+const ENVIRONMENTS_DIR = CONFIG.environmentsDir;
 
 const VALID = `TARGET_KIND=embedded
 SUPABASE_URL=https://api.prod.localhost:8443
@@ -43,10 +48,10 @@ function problems(fn: () => unknown): string[] {
 
 describe('environment files', () => {
   it('the committed local and prod files validate', () => {
-    const envs = loadEnvironments(ENVIRONMENTS_DIR, environmentNames(ENVIRONMENTS_DIR), {});
+    const envs = loadEnvironments(ENVIRONMENTS_DIR, environmentNames(ENVIRONMENTS_DIR), {}, KEYS);
     expect(envs.map((e) => e.name)).toEqual(['local', 'prod']);
     expect(envs.map((e) => e.values.LATENCY_BUDGET_MS)).toEqual([1000, 2000]);
-    expect(envs.every((e) => e.values.REALTIME_TABLE === 'public.tickets')).toBe(true);
+    expect(envs.every((e) => e.values.REALTIME_TABLE === undefined)).toBe(true);
   });
 
   it('lists <env>.env files, not <env>.local.env overrides', () => {
@@ -63,7 +68,7 @@ describe('environment files', () => {
     const { dir, cwd } = envDir({
       'prod.env': VALID.replace('LATENCY_BUDGET_MS=2000', 'LATENCY_BUDGET_MS=fast'),
     });
-    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd))).toEqual([
+    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd, KEYS))).toEqual([
       'environments/prod.env: LATENCY_BUDGET_MS must be a positive integer (milliseconds) (got "fast")',
     ]);
   });
@@ -74,7 +79,7 @@ describe('environment files', () => {
       .replace('USER_CLIENT_PASSWORD_VAR=PROD_CLIENT_PASSWORD', 'USER_CLIENT_PASSWORD_VAR=hunter 2')
       .concat('LATENCY_BUDGT_MS=5\n');
     const { dir, cwd } = envDir({ 'prod.env': text });
-    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd))).toEqual([
+    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd, KEYS))).toEqual([
       expect.stringMatching(
         /^environments\/prod\.env: LATENCY_BUDGT_MS is not a known key \(known: TARGET_KIND, /,
       ),
@@ -86,15 +91,21 @@ describe('environment files', () => {
 
   it('<env>.local.env overrides the committed file, and PROD_<KEY> overrides both', () => {
     const { dir, cwd } = envDir({ 'prod.env': VALID, 'prod.local.env': 'LATENCY_BUDGET_MS=3000\n' });
-    expect(loadEnvironment(dir, 'prod', {}, cwd).values.LATENCY_BUDGET_MS).toBe(3000);
-    const env = loadEnvironment(dir, 'prod', { PROD_LATENCY_BUDGET_MS: '4000', LATENCY_BUDGET_MS: '1' }, cwd);
+    expect(loadEnvironment(dir, 'prod', {}, cwd, KEYS).values.LATENCY_BUDGET_MS).toBe(3000);
+    const env = loadEnvironment(
+      dir,
+      'prod',
+      { PROD_LATENCY_BUDGET_MS: '4000', LATENCY_BUDGET_MS: '1' },
+      cwd,
+      KEYS,
+    );
     expect(env.values.LATENCY_BUDGET_MS).toBe(4000);
     expect(env.sources.LATENCY_BUDGET_MS).toBe('environment variable PROD_LATENCY_BUDGET_MS');
   });
 
   it('blames the variable when a process value is bad', () => {
     const { dir, cwd } = envDir({ 'prod.env': VALID });
-    expect(problems(() => loadEnvironment(dir, 'prod', { PROD_TARGET_KIND: 'hosted' }, cwd))).toEqual([
+    expect(problems(() => loadEnvironment(dir, 'prod', { PROD_TARGET_KIND: 'hosted' }, cwd, KEYS))).toEqual([
       'environment variable PROD_TARGET_KIND: TARGET_KIND must be "embedded" or "external" (got "hosted")',
     ]);
   });
@@ -103,7 +114,7 @@ describe('environment files', () => {
     const { dir, cwd } = envDir({
       'prod.env': `${VALID}SUPABASE_SERVICE_ROLE_KEY=eyJhbGciOi.secret.value\n`,
     });
-    const found = problems(() => loadEnvironment(dir, 'prod', {}, cwd));
+    const found = problems(() => loadEnvironment(dir, 'prod', {}, cwd, KEYS));
     expect(found).toEqual([
       'environments/prod.env: SUPABASE_SERVICE_ROLE_KEY must not be in a committed file; set PROD_SUPABASE_SERVICE_ROLE_KEY in the environment or put it in environments/prod.local.env (gitignored)',
     ]);
@@ -125,14 +136,14 @@ describe('environment files', () => {
     const { dir, cwd } = envDir({
       'prod.env': VALID.replace('TARGET_KIND=embedded', 'TARGET_KIND=external'),
     });
-    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd))).toEqual([
+    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd, KEYS))).toEqual([
       "environments/prod.env: SUPABASE_ANON_KEY is required for an external target (the project's anon or publishable key)",
     ]);
   });
 
   it('a bad key value is shown by length only', () => {
     const { dir, cwd } = envDir({ 'prod.env': `${VALID}SUPABASE_ANON_KEY=\n` });
-    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd))).toEqual([
+    expect(problems(() => loadEnvironment(dir, 'prod', {}, cwd, KEYS))).toEqual([
       'environments/prod.env: SUPABASE_ANON_KEY must not be empty (got "<0 characters>")',
     ]);
     expect(relative(cwd, dir)).toBe('environments');

@@ -81,6 +81,7 @@ describe('judgeCell: the ladder from recorded evidence', () => {
   it('SIGN_IN_FAILED quotes the form error', async () => {
     const result = await judgeWith((e) => {
       e.signIn = {
+        strategy: 'ui',
         outcome: 'error',
         url: 'http://localhost:3000/login',
         errorText: 'Invalid login credentials',
@@ -89,17 +90,24 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     });
     expect(result.verdict).toBe('SIGN_IN_FAILED');
     expect(result.cause).toBe(
-      'Signing in as client@helpdesk.test (expected role client) failed; the form says: "Invalid login credentials".',
+      'Signing in as client@helpdesk.test (ui sign-in) failed: "Invalid login credentials".',
     );
   });
 
   it('ROLE_REJECTED when the portal sends the user to /unauthorized', async () => {
     const result = await judgeWith((e) => {
-      e.signIn = { outcome: 'unauthorized', url: 'http://localhost:3000/unauthorized', waitedMs: 300 };
+      e.signIn = {
+        strategy: 'ui',
+        outcome: 'unauthorized',
+        url: 'http://localhost:3000/unauthorized',
+        waitedMs: 300,
+      };
     });
     expect(result.verdict).toBe('ROLE_REJECTED');
     expect(result.failedStage).toBe('signed_in');
-    expect(result.cause).toContain('sent the user to http://localhost:3000/unauthorized');
+    expect(result.cause).toContain(
+      'the portal says the user is not allowed (page at http://localhost:3000/unauthorized). The portal requires user_role=client',
+    );
   });
 
   it('SOCKET_BLOCKED by CSP names the console violation', async () => {
@@ -308,7 +316,7 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     });
     expect(result.verdict).toBe('NO_EVENT');
     expect(result.cause).toBe(
-      'The matrix could not insert the test ticket: Could not insert a test ticket: HTTP 401 {"message":"Invalid API key"}',
+      'The matrix could not insert the test row: Could not insert a test ticket: HTTP 401 {"message":"Invalid API key"}',
     );
   });
 

@@ -84,10 +84,15 @@ describe('judgeCell with recording off', () => {
       }),
     );
     expect(noStatus.verdict).toBe('NO_EVENT');
-    expect(noStatus.cause).toMatch(/no test ticket was inserted.*"CHANNEL_ERROR"/);
+    expect(noStatus.cause).toMatch(/no test row was inserted.*"CHANNEL_ERROR"/);
     const rejected = judgeCell(
       await unrecorded((e) => {
-        e.signIn = { outcome: 'unauthorized', url: 'http://localhost:3000/unauthorized', waitedMs: 5 };
+        e.signIn = {
+          strategy: 'ui',
+          outcome: 'unauthorized',
+          url: 'http://localhost:3000/unauthorized',
+          waitedMs: 5,
+        };
       }),
     );
     expect(rejected.verdict).toBe('ROLE_REJECTED');

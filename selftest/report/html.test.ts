@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, expect as pwExpect } from '@playwright/test';
+import { type Browser, chromium, expect as pwExpect, selectors } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import { buildSummary } from '../../reporters/build-summary.ts';
@@ -14,6 +14,8 @@ let browser: Browser;
 let indexHtml: string;
 
 beforeAll(async () => {
+  // The report marks its parts with data-report (data-testid belongs to the apps under test).
+  selectors.setTestIdAttribute('data-report');
   const summary = buildSummary(recordedRun('session-not-forwarded', 'slow-delivery'), RUN_FACTS);
   const paths = await writeReport(summary, dir);
   indexHtml = paths.find((p) => p.endsWith('index.html'))!;

@@ -49,7 +49,8 @@ export async function startControlServer(
     }
     if (path !== '/faults')
       return send(res, 404, { error: `No ${path} here; use /faults.`, code: 'not_found' });
-    if (req.method === 'GET') return send(res, 200, { faults: describeFaults(), active: controller.list() });
+    if (req.method === 'GET')
+      return send(res, 200, { faults: describeFaults(controller.app), active: controller.list() });
     if (req.method === 'DELETE') {
       const cleared = await controller.clear();
       return send(res, 200, { cleared, active: controller.list() });

@@ -1,14 +1,15 @@
-import { CELLS, type Env, isEnv, splitCell } from '../topology/cells.ts';
+import { appPortalNames, type StackApp } from '../app.ts';
+import { cellName, cellsOf, type Env, isEnv, splitCell } from '../topology/cells.ts';
 import type { Deployment } from '../topology/deployment.ts';
 import type { FaultBoard } from './board.ts';
 import { FAULTS, findFault } from './catalogue.ts';
-import type { FaultDefinition, FaultTarget } from './definition.ts';
+import { type FaultDefinition, type FaultTarget, supports, unsupportedReason } from './definition.ts';
 
 /** A request the controller refuses: the caller named something that does not exist or cannot be. */
 export class FaultRequestError extends Error {
   constructor(
     message: string,
-    readonly code: 'unknown_fault' | 'unknown_target' | 'not_available',
+    readonly code: 'unknown_fault' | 'unknown_target' | 'not_available' | 'not_supported',
   ) {
     super(message);
     this.name = 'FaultRequestError';
@@ -29,8 +30,9 @@ export interface FaultInfo {
   envs: Env[];
 }
 
-export function describeFaults(): FaultInfo[] {
-  return FAULTS.map((f) => ({
+/** The faults `app` can express (all of them for the help-desk demo). */
+export function describeFaults(app: StackApp): FaultInfo[] {
+  return FAULTS.filter((f) => supports(f, app)).map((f) => ({
     name: f.name,
     description: f.description,
     scope: f.scope,
@@ -48,6 +50,7 @@ export class FaultController {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
+    readonly app: StackApp,
     private readonly deployments: ReadonlyMap<Env, Deployment>,
     private readonly board: FaultBoard,
   ) {}
@@ -108,19 +111,28 @@ export class FaultController {
         'unknown_fault',
       );
     }
+    const unsupported = unsupportedReason(definition, this.app);
+    if (unsupported) {
+      throw new FaultRequestError(
+        `${unsupported}. Faults for "${this.app.name}": ${describeFaults(this.app)
+          .map((f) => f.name)
+          .join(', ')}.`,
+        'not_supported',
+      );
+    }
     const running = [...this.deployments.keys()];
-    const cell = splitCell(target);
+    const cell = splitCell(target, appPortalNames(this.app));
     const env = cell?.env ?? (isEnv(target) ? target : undefined);
     if (!env) {
       throw new FaultRequestError(
         `Unknown target "${target}" for ${definition.name}. Valid ${definition.scope === 'env' ? 'envs' : 'cells'}: ` +
-          `${validTargets(definition, running).join(', ')}.`,
+          `${validTargets(definition, running, this.app).join(', ')}.`,
         'unknown_target',
       );
     }
     if (definition.scope === 'cell' && !cell) {
       throw new FaultRequestError(
-        `${definition.name} acts on one cell, not a whole env; name one of: ${validTargets(definition, running).join(', ')}.`,
+        `${definition.name} acts on one cell, not a whole env; name one of: ${validTargets(definition, running, this.app).join(', ')}.`,
         'unknown_target',
       );
     }
@@ -132,7 +144,7 @@ export class FaultController {
           (deployment
             ? `it exists only in ${envs.join(', ')}`
             : `env "${env}" is not running in this stack`) +
-          `. Valid: ${validTargets(definition, running).join(', ') || '(none in this stack)'}.`,
+          `. Valid: ${validTargets(definition, running, this.app).join(', ') || '(none in this stack)'}.`,
         'not_available',
       );
     }
@@ -149,7 +161,7 @@ export class FaultController {
       faultTarget: {
         env,
         portal: definition.scope === 'cell' ? cell?.portal : undefined,
-        cell: definition.scope === 'cell' && cell ? `${cell.portal}-${cell.env}` : undefined,
+        cell: definition.scope === 'cell' && cell ? cellName(cell.portal, cell.env) : undefined,
         deployment,
         board: this.board,
       },
@@ -157,8 +169,8 @@ export class FaultController {
   }
 }
 
-function validTargets(definition: FaultDefinition, running: Env[]): string[] {
+function validTargets(definition: FaultDefinition, running: Env[], app: StackApp): string[] {
   const envs = (definition.envs ?? ['local', 'prod']).filter((e) => running.includes(e));
   if (definition.scope === 'env') return envs;
-  return CELLS.filter((c) => envs.some((e) => c.endsWith(`-${e}`)));
+  return cellsOf(appPortalNames(app), envs);
 }

@@ -1,3 +1,4 @@
+import type { AppMechanism, StackApp } from '../app.ts';
 import type { Cell, Env, Portal } from '../topology/cells.ts';
 import type { Deployment } from '../topology/deployment.ts';
 import type { FaultBoard } from './board.ts';
@@ -30,6 +31,8 @@ export interface FaultDefinition {
   envs?: readonly Env[];
   /** What else must be running (e.g. the portals) for the mechanism to exist. */
   needsPortals?: boolean;
+  /** A piece of the app the mechanism acts through (default: none, it works on any app). */
+  needs?: AppMechanism;
   apply(target: FaultTarget): Promise<void>;
   revert(target: FaultTarget): Promise<void>;
 }
@@ -40,4 +43,31 @@ export function cellTarget(target: FaultTarget): CellTarget {
     throw new Error(`A cell-scoped fault was given the env-wide target "${target.env}"; name a cell.`);
   }
   return target as CellTarget;
+}
+
+/** What each app mechanism is, in the words a refusal uses. */
+const MECHANISM_WHAT: Record<AppMechanism, string> = {
+  'user-role-hook':
+    'an access token hook public.custom_access_token_hook that copies app_metadata.user_role into the user_role claim',
+  'select-policy-per-role':
+    "one SELECT policy per portal role on public.tickets naming the role as '<portal>'::text",
+  'forward-session':
+    'portals that honour the forwardSession override (hand or withhold the session to realtime)',
+  'stale-access-token': 'portals that honour the staleAccessToken override (hand realtime a given token)',
+  filter: 'portals that honour the filter override (subscribe with a given filter)',
+  'subscribe-twice': 'portals that honour the subscribeTwice override (subscribe to the topic twice)',
+};
+
+/** Why `app` cannot express this fault, or undefined when it can. */
+export function unsupportedReason(definition: FaultDefinition, app: StackApp): string | undefined {
+  const need = definition.needs;
+  if (!need || app.mechanisms?.includes(need)) return undefined;
+  return (
+    `${definition.name} is not available for app "${app.name}": its mechanism needs ${MECHANISM_WHAT[need]}, ` +
+    `and "${app.name}" does not declare "${need}" in its StackApp mechanisms`
+  );
+}
+
+export function supports(definition: FaultDefinition, app: StackApp): boolean {
+  return unsupportedReason(definition, app) === undefined;
 }

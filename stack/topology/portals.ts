@@ -1,6 +1,6 @@
-import { type PortalServer, startPortalServer } from '../../portals/server.ts';
+import type { PortalServeOptions, ServedPortal, StackApp, StackAppPortal } from '../app.ts';
 import type { PortalOverrides } from '../faults/hooks.ts';
-import { PORTALS, type Portal } from './cells.ts';
+import type { Portal } from './cells.ts';
 
 export interface PortalHandle {
   portal: Portal;
@@ -21,52 +21,54 @@ export interface PortalFleet {
 }
 
 export interface PortalFleetOptions {
+  app: StackApp;
   supabaseUrl: string;
   anonKey: string;
   csp: string | undefined;
   production: boolean;
   /** Port per portal (0 = free port). */
-  ports: Record<Portal, number>;
+  ports: Readonly<Record<Portal, number | undefined>>;
   overrides(portal: Portal): PortalOverrides;
   /** The public URL of a portal once its port is known. */
   publicUrl(portal: Portal, port: number): string;
 }
 
-/** Start the three portals of one environment. */
+/** Start every portal of the app in one environment, each with its app's own server. */
 export async function startPortalFleet(options: PortalFleetOptions): Promise<PortalFleet> {
-  const handles: Partial<Record<Portal, PortalHandle>> = {};
+  const handles: Record<Portal, PortalHandle> = {};
   try {
-    for (const portal of PORTALS) handles[portal] = await startHandle(portal, options);
+    for (const portal of options.app.portals) handles[portal.name] = await startHandle(portal, options);
   } catch (error) {
     await Promise.allSettled(Object.values(handles).map((h) => h.stop()));
     throw error;
   }
-  const portals = handles as Record<Portal, PortalHandle>;
   return {
-    portals,
+    portals: handles,
     async stop() {
-      await Promise.all(PORTALS.map((p) => portals[p].stop()));
+      await Promise.all(Object.values(handles).map((h) => h.stop()));
     },
   };
 }
 
-async function startHandle(portal: Portal, options: PortalFleetOptions): Promise<PortalHandle> {
-  const launch = (port: number) =>
-    startPortalServer({
-      portal,
+async function startHandle(portal: StackAppPortal, options: PortalFleetOptions): Promise<PortalHandle> {
+  const launch = (port: number): Promise<ServedPortal> => {
+    const serve: PortalServeOptions = {
+      portal: portal.name,
       host: '127.0.0.1',
       port,
       supabaseUrl: options.supabaseUrl,
       anonKey: options.anonKey,
       ...(options.csp ? { csp: options.csp } : {}),
-      overrides: () => options.overrides(portal),
+      overrides: () => options.overrides(portal.name),
       production: options.production,
-    });
-  let server: PortalServer | undefined = await launch(options.ports[portal]);
+    };
+    return portal.serve(serve);
+  };
+  let server: ServedPortal | undefined = await launch(options.ports[portal.name] ?? 0);
   const port = server.port;
   return {
-    portal,
-    url: options.publicUrl(portal, port),
+    portal: portal.name,
+    url: options.publicUrl(portal.name, port),
     port,
     running: () => server !== undefined,
     async stop() {

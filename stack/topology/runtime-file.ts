@@ -18,12 +18,16 @@ export interface RuntimeEnv {
   serviceRoleKey: string;
   /** The project's own database as the superuser, for `npm run doctor` and failing cells. */
   dbUrl: string;
+  /** Every portal of the app, by name: what the browser opens. */
   portals: Record<Portal, string>;
+  /** Only the portals the stack seeded a user for; the matrix seeds the others itself. */
   users: Record<Portal, SeedUser>;
 }
 
 export interface RuntimeFile {
   version: 1;
+  /** The deployed app's name (StackApp.name). */
+  app: string;
   pid: number;
   startedAt: string;
   control: { url: string; token: string };

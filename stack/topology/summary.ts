@@ -1,17 +1,18 @@
+import { appPortalNames } from '../app.ts';
 import type { Stack } from '../index.ts';
 import { fingerprint } from '../keys.ts';
-import { PORTALS } from './cells.ts';
+import { cellName } from './cells.ts';
 
-/** What `npm run stack` prints once up: the six cells, the keys (fingerprints unless asked), users. */
+/** What `npm run stack` prints once up: the app's cells, the keys (fingerprints unless asked), users. */
 export function describeStack(stack: Stack, options: { showSecrets: boolean; runtimeFile: string }): string {
   const secret = (role: string, value: string) =>
     options.showSecrets ? value : `${role} ${fingerprint(value)}`;
   const rows: string[][] = [['cell', 'portal URL', 'API URL', 'target']];
   for (const [env, d] of stack.deployments) {
-    for (const portal of PORTALS) {
+    for (const portal of appPortalNames(stack.app)) {
       rows.push([
-        `${portal}-${env}`,
-        d.portals?.portals[portal].url ?? '(not started)',
+        cellName(portal, env),
+        d.portals?.portals[portal]?.url ?? '(not started)',
         d.supabaseUrl,
         'embedded',
       ]);
@@ -28,10 +29,11 @@ export function describeStack(stack: Stack, options: { showSecrets: boolean; run
     lines.push(`    service_role key  ${secret('service_role', c.serviceRoleKey)}`);
     lines.push(`    secret key        ${secret('service_role', c.secretKey)}`);
     lines.push(`    JWT secret        ${secret('jwt-secret', c.jwtSecret)}`);
+    const users = Object.values(d.users);
     lines.push(
-      `    users             ${PORTALS.map((p) => d.users[p].email).join(', ')} ` +
+      `    users             ${users.map((u) => u.email).join(', ') || '(none seeded; the matrix seeds its own)'} ` +
         (options.showSecrets
-          ? `(passwords: ${PORTALS.map((p) => d.users[p].password).join(', ')})`
+          ? `(passwords: ${users.map((u) => u.password).join(', ')})`
           : '(passwords in the runtime file)'),
     );
   }
@@ -48,7 +50,7 @@ export function describeStack(stack: Stack, options: { showSecrets: boolean; run
   );
   if (stack.control) {
     lines.push(
-      `  switch at run time: setFault('agent-prod', 'csp-blocks-socket', true) from stack/faults/control-client.ts,`,
+      `  switch at run time: setFault('${cellName(appPortalNames(stack.app)[0] ?? 'portal', 'prod')}', 'csp-blocks-socket', true) from stack/faults/control-client.ts,`,
       `    or POST ${stack.control.url}/faults {"cell","fault","on"} with Authorization: Bearer <control.token from the runtime file>`,
       '  list them: npm run stack -- --list-faults',
     );

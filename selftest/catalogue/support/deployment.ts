@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { KnownSecret } from '../../../reporters/known-secrets.ts';
 import { knownSecrets } from '../../../reporters/known-secrets.ts';
 import type { Stack, StackOptions } from '../../../stack/index.ts';
-import { PORTALS } from '../../../stack/topology/cells.ts';
 import { startDeployment } from '../../topology-support.ts';
 import { ROOT } from './matrix.ts';
 
@@ -38,10 +37,11 @@ export async function startMatrixDeployment(
     const prefix = name.toUpperCase();
     env[`${prefix}_SUPABASE_URL`] = d.supabaseUrl;
     env[`${prefix}_SUPABASE_ANON_KEY`] = d.project.config.anonKey;
-    for (const portal of PORTALS) {
-      const url = d.portals?.portals[portal].url;
+    for (const portal of stack.app.portals.map((p) => p.name)) {
+      const url = d.portals?.portals[portal]?.url;
       if (url) env[`${prefix}_PORTAL_${portal.toUpperCase()}_URL`] = url;
-      secrets.push({ name: `${name} ${portal} password`, value: d.users[portal].password });
+      const user = d.users[portal];
+      if (user) secrets.push({ name: `${name} ${portal} password`, value: user.password });
     }
     secrets.push(
       { name: `${name} serviceRoleKey`, value: d.project.config.serviceRoleKey },

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runningStackEnvs } from '../../../fixtures/config/web-server.ts';
 import { RUNTIME_FILE } from '../../../fixtures/env/runtime.ts';
 import type { CellResult } from '../../../fixtures/evidence.ts';
+import { HELP_DESK_APP } from '../../../portals/help-desk-app.ts';
 import {
   type JsonReport as PlaywrightJsonReport,
   readJsonReport,
@@ -23,7 +24,7 @@ export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXED = [
   { port: DEFAULT_PORTS.db, what: 'Postgres' },
   { port: DEFAULT_PORTS.localApi, what: 'local API' },
-  ...Object.entries(DEFAULT_PORTS.localPortals).map(([p, port]) => ({ port, what: `local ${p} portal` })),
+  ...HELP_DESK_APP.portals.map((p) => ({ port: p.localPort, what: `local ${p.name} portal` })),
   { port: DEFAULT_PORTS.edge, what: 'HTTPS edge' },
 ];
 

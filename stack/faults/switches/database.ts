@@ -84,6 +84,7 @@ export const roleClaimMissing: FaultDefinition = {
   name: 'role-claim-missing',
   description: "the project's access token hook leaves user_role out of the JWT for this portal's role",
   scope: 'cell',
+  needs: 'user-role-hook',
   async apply(t) {
     const { portal, deployment } = cellTarget(t);
     const set = claimless.get(deployment) ?? new Set<Portal>();
@@ -100,24 +101,33 @@ export const roleClaimMissing: FaultDefinition = {
 
 // table-not-published ----------------------------------------------------------------------------
 
+/** Whether the app's watched table (StackApp.table) is in the project's supabase_realtime publication. */
+async function appTablePublished(deployment: Deployment): Promise<{ published: boolean; table: string }> {
+  const { schema, name } = deployment.app.table;
+  const { rowCount } = await deployment.project.ctx.db.admin.query(
+    `select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = $1 and tablename = $2`,
+    [schema, name],
+  );
+  return {
+    published: Boolean(rowCount),
+    table: `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`,
+  };
+}
+
 export const tableNotPublished: FaultDefinition = {
   name: 'table-not-published',
-  description: 'public.tickets is dropped from the supabase_realtime publication of the project (env-wide)',
+  description:
+    "the app's watched table (public.tickets for the demo) is dropped from the supabase_realtime publication of the project (env-wide)",
   scope: 'env',
   async apply({ deployment }) {
-    const { rowCount } = await deployment.project.ctx.db.admin.query(
-      `select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'tickets'`,
-    );
-    if (rowCount) {
-      await inTransaction(deployment, ['alter publication supabase_realtime drop table public.tickets']);
-    }
+    const { published, table } = await appTablePublished(deployment);
+    if (published)
+      await inTransaction(deployment, [`alter publication supabase_realtime drop table ${table}`]);
   },
   async revert({ deployment }) {
-    const { rowCount } = await deployment.project.ctx.db.admin.query(
-      `select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'tickets'`,
-    );
-    if (!rowCount)
-      await inTransaction(deployment, ['alter publication supabase_realtime add table public.tickets']);
+    const { published, table } = await appTablePublished(deployment);
+    if (!published)
+      await inTransaction(deployment, [`alter publication supabase_realtime add table ${table}`]);
   },
 };
 
@@ -149,6 +159,7 @@ export const rlsHidesRows: FaultDefinition = {
   description:
     "this role's SELECT policy on public.tickets also demands the JWT role claim equal the app role, so no row is visible",
   scope: 'cell',
+  needs: 'select-policy-per-role',
   async apply(t) {
     const { portal, deployment } = cellTarget(t);
     const changed = hidden.get(deployment) ?? new Map<Portal, string>();
@@ -221,17 +232,22 @@ export const insertNotPublished: FaultDefinition = {
 
 // select-revoked ---------------------------------------------------------------------------------
 
+function appTable(deployment: Deployment): string {
+  const { schema, name } = deployment.app.table;
+  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
+}
+
 export const selectRevoked: FaultDefinition = {
   name: 'select-revoked',
   description:
-    'SELECT on public.tickets is revoked from authenticated in the project, as a hardening migration does by mistake (env-wide)',
+    "SELECT on the app's watched table (public.tickets for the demo) is revoked from authenticated in the project, as a hardening migration does by mistake (env-wide)",
   scope: 'env',
   async apply({ deployment }) {
-    await inTransaction(deployment, ['revoke select on public.tickets from authenticated']);
+    await inTransaction(deployment, [`revoke select on ${appTable(deployment)} from authenticated`]);
   },
   async revert({ deployment }) {
     // The app's own migration grants it (with insert, update, delete, which the fault left alone).
-    await inTransaction(deployment, ['grant select on public.tickets to authenticated']);
+    await inTransaction(deployment, [`grant select on ${appTable(deployment)} to authenticated`]);
   },
 };
 

@@ -1,4 +1,4 @@
-import type { Deployment } from '../../topology/deployment.ts';
+import { type Deployment, portalOrigin } from '../../topology/deployment.ts';
 import { cellTarget, type FaultDefinition } from '../definition.ts';
 
 /** Faults between the browser and the API: the edge in front of it and its origin allow-list. */
@@ -52,13 +52,13 @@ export const originNotAllowed: FaultDefinition = {
   async apply(t) {
     const { portal, deployment } = cellTarget(t);
     const off = refused.get(deployment) ?? new Set<string>();
-    off.add(deployment.origins[portal]);
+    off.add(portalOrigin(deployment, portal));
     refused.set(deployment, off);
     applyAllowList(deployment);
   },
   async revert(t) {
     const { portal, deployment } = cellTarget(t);
-    refused.get(deployment)?.delete(deployment.origins[portal]);
+    refused.get(deployment)?.delete(portalOrigin(deployment, portal));
     applyAllowList(deployment);
   },
 };

@@ -1,4 +1,6 @@
+import type { AppMechanism } from '../../app.ts';
 import { cspWithoutSocket } from '../../topology/csp.ts';
+import { seededUser } from '../../topology/deployment.ts';
 import { type CellTarget, cellTarget, type FaultDefinition } from '../definition.ts';
 import type { PortalOverrides } from '../hooks.ts';
 import { expiredAccessToken, foreignAnonKey } from '../tokens.ts';
@@ -18,12 +20,12 @@ export const portalDown: FaultDefinition = {
     const { portal, cell, env, deployment, board } = cellTarget(t);
     // Behind the edge a dead deployment is a 502 from the host; a local dev server simply is not there.
     if (env === 'prod') board.setPortalDown(cell, true);
-    else await deployment.portals?.portals[portal].stop();
+    else await deployment.portals?.portals[portal]?.stop();
   },
   async revert(t) {
     const { portal, cell, env, deployment, board } = cellTarget(t);
     if (env === 'prod') board.setPortalDown(cell, false);
-    else await deployment.portals?.portals[portal].start();
+    else await deployment.portals?.portals[portal]?.start();
   },
 };
 
@@ -36,11 +38,13 @@ function overrideFault<K extends keyof PortalOverrides>(
   description: string,
   key: K,
   value: (target: CellTarget) => PortalOverrides[K] | Promise<PortalOverrides[K]>,
+  needs?: AppMechanism,
 ): FaultDefinition {
   return {
     name,
     description,
     scope: 'cell',
+    ...(needs ? { needs } : {}),
     async apply(t) {
       const target = cellTarget(t);
       target.board.setOverride(target.cell, key, await value(target));
@@ -71,13 +75,15 @@ export const sessionNotForwarded = overrideFault(
   "the portal's realtime client never receives the user's session, so it joins with the anon key",
   'forwardSession',
   () => false,
+  'forward-session',
 );
 
 export const expiredToken = overrideFault(
   'expired-token',
   'the portal hands realtime an access token for its user, signed by the project, already past exp',
   'staleAccessToken',
-  ({ portal, deployment }) => expiredAccessToken(deployment.project, deployment.users[portal].email),
+  ({ portal, deployment }) => expiredAccessToken(deployment.project, seededUser(deployment, portal).email),
+  'stale-access-token',
 );
 
 /** A filter no row the matrix inserts can match: its tickets are `open`. */
@@ -88,6 +94,7 @@ export const filterMismatch = overrideFault(
   `the portal subscribes with the filter ${NEVER_MATCHING_FILTER}, which the inserted row does not match`,
   'filter',
   () => NEVER_MATCHING_FILTER,
+  'filter',
 );
 
 export const duplicateSubscription = overrideFault(
@@ -95,4 +102,5 @@ export const duplicateSubscription = overrideFault(
   'the portal subscribes to the same topic twice, as retry logic or a re-render does',
   'subscribeTwice',
   () => true,
+  'subscribe-twice',
 );
