@@ -125,7 +125,7 @@ describe('environment files', () => {
       'prod.env': VALID,
       'prod.local.env': 'DATABASE_URL=postgresql://postgres:hunter2-long@db.example.com/postgres\n',
     });
-    const found = problems(() => loadEnvironment(dir, 'prod', {}, cwd));
+    const found = problems(() => loadEnvironment(dir, 'prod', {}, cwd, KEYS));
     expect(found).toEqual([
       'environments/prod.local.env: DATABASE_URL must not be in an environment file (it holds the database password); set PROD_DATABASE_URL in the environment for `npm run doctor` and failing cells',
     ]);
