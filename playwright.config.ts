@@ -1,3 +1,5 @@
+// First: says the Node requirement once for the run, before any process loads supabase-js.
+import './stack/node-support.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { defineConfig, type PlaywrightTestConfig, type ReporterDescription } from '@playwright/test';

@@ -1,3 +1,5 @@
+// Before supabase-js loads: its Node-version warning is said once per run (stack/node-support.ts).
+import '../stack/node-support.ts';
 import { type AuthError, createClient, type User } from '@supabase/supabase-js';
 import ws from 'ws';
 import { fingerprint } from '../stack/keys.ts';

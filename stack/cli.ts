@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFilePath, loadMatrixConfig } from '../fixtures/config/matrix-config.ts';
 import { appPortalNames, type StackApp } from './app.ts';
@@ -9,7 +10,7 @@ import { cellsOf, ENVS, type Env, isEnv } from './topology/cells.ts';
 import { DEFAULT_PORTS } from './topology/default-ports.ts';
 import { takenPorts } from './topology/listen.ts';
 import { RUNTIME_FILE, readRuntimeFile } from './topology/runtime-file.ts';
-import { describeStack } from './topology/summary.ts';
+import { describeStack, describeStackBrief } from './topology/summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     fault: { type: 'string', multiple: true },
     'list-faults': { type: 'boolean', default: false },
     'show-secrets': { type: 'boolean', default: false },
+    'summary-file': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -39,6 +41,8 @@ if (values.help) {
   --list-faults      print every fault with its scope and mechanism, then exit
   --persist DIR      keep the database in DIR across runs (default: temp dir, removed on exit)
   --show-secrets     print keys and passwords in full (default: role + fingerprint)
+  --summary-file F   write the boot summary (never secrets) to F and print one line instead;
+                     RTM_STACK_VERBOSE=1 prints it all as well (the matrix's webServer uses this)
 `);
   process.exit(0);
 }
@@ -143,19 +147,38 @@ try {
   fail(`Could not start the stack: ${(error as Error).message}`);
 }
 
-console.log(`\nEmbedded stack ready in ${Math.round(performance.now() - started)} ms\n`);
-console.log(
-  `  app: ${app.name} (${relative(process.cwd(), configFile)}), cells ${cellsOf(appPortalNames(app), envs).join(', ')}\n`,
-);
-console.log(describeStack(stack, { showSecrets: values['show-secrets'], runtimeFile: RUNTIME_FILE }));
-console.log('\nCtrl-C stops everything.');
+const readyMs = Math.round(performance.now() - started);
+const summaryFile = values['summary-file'];
+const appLine = `  app: ${app.name} (${relative(process.cwd(), configFile)}), cells ${cellsOf(appPortalNames(app), envs).join(', ')}`;
+const verbose = !summaryFile || process.env['RTM_STACK_VERBOSE'] === '1';
+if (summaryFile) {
+  // A file in test-results/ is an artifact CI uploads: fingerprints only, whatever --show-secrets says.
+  mkdirSync(dirname(summaryFile), { recursive: true });
+  writeFileSync(
+    summaryFile,
+    `Embedded stack ready in ${readyMs} ms\n\n${appLine}\n${describeStack(stack, { showSecrets: false, runtimeFile: RUNTIME_FILE })}\n`,
+  );
+}
+if (verbose) {
+  console.log(`\nEmbedded stack ready in ${readyMs} ms\n`);
+  console.log(`${appLine}\n`);
+  console.log(describeStack(stack, { showSecrets: values['show-secrets'], runtimeFile: RUNTIME_FILE }));
+  console.log('\nCtrl-C stops everything.');
+} else {
+  console.log(describeStackBrief(stack, readyMs, summaryFile!));
+}
+/** Lifecycle lines after boot: the terminal when verbose, else the summary file only. */
+function note(line: string): void {
+  if (summaryFile) appendFileSync(summaryFile, `${line}\n`);
+  if (verbose) console.log(`\n${line}`);
+}
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the stack…`);
+    note(`${signal}: stopping the stack…`);
     stack.stop().then(
       () => process.exit(0),
       (error: Error) => {

@@ -5,6 +5,7 @@
  * returns after the access token hook (checked against a real sign-in by `assertSameClaimShape`).
  */
 import { randomUUID } from 'node:crypto';
+import '../../stack/node-support.ts';
 import { createClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
 import type pg from 'pg';

@@ -1,3 +1,4 @@
+import '../../stack/node-support.ts';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import ws from 'ws';
 import type { Target } from './child-stack.ts';

@@ -57,3 +57,17 @@ export function describeStack(stack: Stack, options: { showSecrets: boolean; run
   }
   return lines.join('\n');
 }
+
+/** The one line the matrix prints when it starts the stack: what, where, how long, where the rest is. */
+export function describeStackBrief(stack: Stack, readyMs: number, summaryFile: string): string {
+  const where = [...stack.deployments].map(([env, d]) => {
+    const urls = appPortalNames(d.app)
+      .map((p) => d.portals?.portals[p]?.url)
+      .filter(Boolean);
+    return `${env} (portals ${urls.join(' ')}, API ${d.supabaseUrl})`;
+  });
+  return (
+    `Embedded stack ready in ${readyMs} ms: ${where.join('; ')}, Postgres 127.0.0.1:${stack.cluster.port}` +
+    ` — details in ${summaryFile}`
+  );
+}

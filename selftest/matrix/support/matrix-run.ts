@@ -63,16 +63,27 @@ export interface MatrixRun {
   report?: JsonReport;
 }
 
-export function runMatrix(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<MatrixRun> {
+export function runMatrix(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  reporter = 'json',
+): Promise<MatrixRun> {
   const outputDir = mkdtempSync(join(tmpdir(), 'rtm-matrix-'));
   const reportFile = join(outputDir, 'results.json');
   return new Promise((resolve, reject) => {
     const child = spawn(
       'npx',
-      ['playwright', 'test', '--reporter=json', `--output=${join(outputDir, 'artifacts')}`, ...args],
+      ['playwright', 'test', `--reporter=${reporter}`, `--output=${join(outputDir, 'artifacts')}`, ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_FILE: reportFile, CI: '', FORCE_COLOR: '0', ...env },
+        env: {
+          ...process.env,
+          PLAYWRIGHT_JSON_OUTPUT_FILE: reportFile,
+          MATRIX_REPORT_DIR: join(outputDir, 'matrix-report'),
+          CI: '',
+          FORCE_COLOR: '0',
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
