@@ -38,10 +38,10 @@ describe('the embedded stack as webServer', () => {
     expect(stackWebServer([], '/nonexistent')).toBeUndefined();
   });
 
-  it('starts `npm run stack` for exactly the needed envs and waits for its ready line', () => {
+  it('starts `npm run stack` for exactly the needed envs, its boot summary in a file, and waits for its ready line', () => {
     const server = stackWebServer(['local', 'prod'], '/nonexistent/runtime.json');
     expect(server).toMatchObject({
-      command: 'npm run stack -- --env local --env prod',
+      command: 'npm run --silent stack -- --env local --env prod --summary-file test-results/stack.log',
       reuseExistingServer: true,
       gracefulShutdown: { signal: 'SIGTERM' },
     });
