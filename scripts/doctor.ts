@@ -7,14 +7,16 @@ import type { ChangeEvent, DoctorReport } from '../fixtures/doctor/types.ts';
 import { environmentNames } from '../fixtures/env/load.ts';
 import { readRuntimeEnv } from '../fixtures/env/runtime.ts';
 import { redactText } from '../fixtures/redact.ts';
+import { ServiceRows, tag } from '../fixtures/rows/service-rows.ts';
 import { loadTargetEnvironment, resolveTarget, type Target } from '../fixtures/target.ts';
 
 /**
  * `npm run doctor [-- --env prod]`: the preflight of the database side of realtime, per environment
  * and portal user: the table of REALTIME_TABLE in supabase_realtime and publishing the event, the
  * user's role granted USAGE and SELECT, RLS and its SELECT policies for that role, replica identity
- * and primary key. With `--row <id>`, that row is also checked as each user. Failing cells run the
- * same checks with their own row and filter.
+ * and primary key; and the row the matrix would insert for each user (the config's row factory),
+ * inserted and checked as that user inside a transaction that is rolled back, or with `--row <id>`
+ * an existing row instead. Failing cells run the same checks with their own row and filter.
  */
 const EVENTS = ['INSERT', 'UPDATE', 'DELETE', '*'] as const;
 const { values } = parseArgs({
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true },
     event: { type: 'string', default: 'INSERT' },
     row: { type: 'string' },
+    'catalog-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -32,13 +35,18 @@ const config = await loadMatrixConfig().catch((error: Error) => {
 });
 const known = environmentNames(config.environmentsDir);
 if (values.help) {
-  console.log(`npm run doctor -- [--env <${known.join('|')}> …] [--event INSERT|UPDATE|DELETE|*] [--row <primary key>] [--json]
+  console.log(`npm run doctor -- [--env <${known.join('|')}> …] [--event INSERT|UPDATE|DELETE|*] [--row <primary key> | --catalog-only] [--json]
 
   Checks, for each environment (default: all) and each portal's user of the config's app (RTM_CONFIG), what realtime needs from the
   database: publication (table in supabase_realtime, the event published, no column list or row
   filter dropping rows), grants (USAGE on the schema, SELECT on the table for the token's role), RLS
-  (enabled, SELECT policies for the role; with --row, that row is visible to the user), replica
-  identity and primary key. Prints the fixing SQL for each failing check.
+  (enabled, SELECT policies for the role, and the test row visible to the user), replica identity
+  and primary key. Prints the fixing SQL for each failing check.
+
+  The test row is the one the matrix would insert for that portal's user (the config's row
+  factory), inserted and selected as the user in a transaction that is always rolled back: nothing
+  is committed and no realtime event is sent. --row <primary key> checks an existing row instead;
+  --catalog-only reads the catalog and inserts nothing.
 
   Database access: embedded targets use the stack's own (.stack/runtime.json); external targets use
   <ENV>_DATABASE_URL from the environment, else the RPC of supabase/doctor/realtime_matrix_doctor.sql
@@ -76,6 +84,29 @@ async function signIn(target: Target): Promise<Record<string, unknown>> {
   return decodeJwt((JSON.parse(text) as { access_token: string }).access_token) as Record<string, unknown>;
 }
 
+/** The row the matrix would insert for this portal's user, from the config's factory (never inserted here for good). */
+function testRow(
+  target: Target,
+  claims: Record<string, unknown>,
+): { row: Record<string, unknown> } | { error: string } {
+  const id = claims['sub'];
+  if (typeof id !== 'string') {
+    return { error: `the test row needs the user's id, and ${target.user.email} could not be signed in` };
+  }
+  try {
+    const row = new ServiceRows(target).make({
+      user: { id, email: target.user.email },
+      portal: target.portal.name,
+      env: target.env,
+      runTag: tag(`doctor-${process.pid}`),
+      label: 'doctor test row',
+    });
+    return { row };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
 const started = performance.now();
 let code = 0;
 const out: { env: string; portal: string; email: string; report: DoctorReport }[] = [];
@@ -108,13 +139,21 @@ for (const env of envs) {
     for (const [i, target] of targets.entries()) {
       const signed = claimsOf[i]!;
       const claims = 'claims' in signed ? signed.claims : { role: 'authenticated' };
+      const probe = values.row || values['catalog-only'] ? undefined : testRow(target, claims);
       const report = await doctor.run({
         table: target.table,
         event,
         role: typeof claims['role'] === 'string' ? claims['role'] : 'anon',
         claims,
         ...(values.row ? { rowId: values.row } : {}),
+        ...(probe && 'row' in probe ? { probe: probe.row } : {}),
       });
+      if (probe && 'error' in probe) {
+        report.skipped = [
+          ...report.skipped.filter((k) => k.check !== 'rls.row_hidden'),
+          { check: 'rls.row_hidden', why: probe.error },
+        ];
+      }
       if ('error' in signed) {
         report.skipped.unshift({
           check: 'claims',
@@ -139,7 +178,7 @@ if (values.json) {
   const failed = out.filter((r) => failing(r.report));
   console.log(
     failed.length
-      ? `doctor: ${failed.length} of ${out.length} checks sets FAIL (${failed.map((r) => `${r.portal}-${r.env}`).join(', ')}) in ${tookMs} ms`
+      ? `doctor: ${failed.length} of ${out.length} check sets FAIL (${failed.map((r) => `${r.portal}-${r.env}`).join(', ')}) in ${tookMs} ms`
       : `doctor: ${out.length} portal × env check sets, no failing check, in ${tookMs} ms`,
   );
 }

@@ -245,3 +245,62 @@ describe('what the doctor cannot check, it says', () => {
     expect(report.skipped[0]).toEqual({ check: 'table', why: 'rooms.nope does not exist' });
   });
 });
+
+describe('the preflight test row (inserted, checked as the user, rolled back)', () => {
+  const probe = (owner: string, over: Record<string, unknown> = {}) => ({
+    id: 42,
+    room: 7,
+    owner,
+    body: '[rtm:doctor] probe',
+    ...over,
+  });
+  const count = async () =>
+    Number((await admin.query('select count(*)::int as n from rooms.messages')).rows[0].n);
+
+  it("the user's own row is visible; nothing is committed and the session is itself again", async () => {
+    const before = await count();
+    const report = await runDoctor(db, input({ row: undefined, probe: probe(OWNER) }));
+    expect(failingIds(report), JSON.stringify(report, null, 2)).toEqual([]);
+    const check = report.checks.find((c) => c.id === 'rls.row_hidden')!;
+    expect(check).toMatchObject({ status: 'ok', seen: { row: { id: 42 }, visible: true } });
+    expect(check.summary).toMatch(/^The test row \(id = 42, inserted and rolled back\) is visible/);
+    expect(await count()).toBe(before);
+    const { rows } = await db.query('select current_user as who, current_setting($1, true) as claims', [
+      'request.jwt.claims',
+    ]);
+    expect(rows[0]).toEqual({ who: 'postgres', claims: '' });
+  });
+
+  it('a row the policy hides fails rls.row_hidden, and the reproduction reinserts it and rolls back', async () => {
+    const report = await runDoctor(db, input({ row: undefined, probe: probe(STRANGER) }));
+    expect(failingIds(report)).toEqual(['rls.row_hidden']);
+    const check = report.checks.find((c) => c.id === 'rls.row_hidden')!;
+    expect(check.summary).toContain('no USING clause of "owners read" holds for it');
+    expect(check.fixSql).toMatch(/^begin;\ninsert into rooms\.messages \(id, room, owner, body\) values/);
+    expect(check.fixSql).toMatch(/rollback;$/);
+    // The reproduction is real SQL: run as printed, it returns no row (the policy hides it) and keeps nothing.
+    const out = await admin.query(check.fixSql!);
+    const selected = (out as unknown as pg.QueryResult[]).at(-2)!;
+    expect(selected.rows).toEqual([]);
+    expect(await count()).toBe(1);
+  });
+
+  it('the row filter of the publication is evaluated on the test row', async () => {
+    await admin.query('alter publication doctor_pub set table rooms.messages where (room > 10)');
+    const report = await runDoctor(db, input({ row: undefined, probe: probe(OWNER) }));
+    expect(failingIds(report)).toEqual(['publication.row_filter']);
+  });
+
+  it('a test row the table rejects is a skip naming the database error, not a crash', async () => {
+    const report = await runDoctor(db, input({ row: undefined, probe: probe(OWNER, { colour: 'red' }) }));
+    expect(report.skipped).toContainEqual({
+      check: 'rls.row_hidden',
+      why: expect.stringMatching(
+        /^inserting the test row into rooms\.messages \(rolled back\) failed: column "colour" of relation "messages" does not exist; the matrix's insert of the same row would fail too/,
+      ),
+    });
+    const dup = await runDoctor(db, input({ row: undefined, probe: probe(OWNER, { id: 1 }) }));
+    expect(dup.skipped.find((s) => s.check === 'rls.row_hidden')?.why).toMatch(/duplicate key value/);
+    expect(await count()).toBe(1);
+  });
+});
