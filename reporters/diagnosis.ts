@@ -78,7 +78,8 @@ function headline(
   const first = differences[0];
   if (!first)
     return `${cell.cell} ${cell.verdict} (${what}); its evidence shows no difference from ${peerList(peers)} up to ${cell.stageReached ?? 'the first stage'}.`;
-  const more = differences.length > 1 ? ` (+${differences.length - 1} more)` : '';
+  const rest = differences.length - 1;
+  const more = rest > 0 ? `, and ${rest} more difference${rest === 1 ? '' : 's'}` : '';
   return `${cell.cell} ${cell.verdict} (${what}): ${LABEL[first.aspect]} "${first.failing}" here, "${first.passing.join('" / "')}" in ${peerList(peers)}${more}.`;
 }
 
