@@ -1,11 +1,12 @@
 import type { Diagnosis, SummaryCell } from '../summary-schema.ts';
+import { doctorBlock } from './doctor.ts';
 import { anchor, esc, json } from './escape.ts';
 import { latencyChart } from './latency-chart.ts';
 
 /**
  * One cell's section: verdict and cause, its diagnosis, the ladder stage by stage, then the evidence a
- * person needs to check the verdict themselves (socket URL, handshake, decoded identities, join reply,
- * system messages, frames). Failing cells are open; passing ones fold away.
+ * person needs to check the verdict themselves (the doctor's database checks when it ran, socket URL,
+ * handshake, decoded identities, join reply, system messages, frames). Failing cells are open; passing ones fold away.
  */
 export function cellDetail(cell: SummaryCell, diagnosis: Diagnosis | undefined): string {
   const status = cell.passed ? 'pass' : 'fail';
@@ -15,6 +16,7 @@ export function cellDetail(cell: SummaryCell, diagnosis: Diagnosis | undefined):
 <p class="cause">${esc(cell.cause)}</p>
 <p class="next"><strong>Next step:</strong> ${esc(diagnosis?.nextStep ?? cell.nextStep)}</p>
 ${diagnosis ? diagnosisBlock(diagnosis) : ''}
+${cell.doctor ? doctorBlock(cell.cell, cell.doctor) : ''}
 <div class="cols"><div>${ladder(cell)}</div><div>${latencyChart(cell)}${facts(cell)}</div></div>
 ${identities(cell)}
 ${evidenceBlocks(cell)}

@@ -18,6 +18,9 @@ pre { background: #fff; border: 1px solid #e5e7eb; padding: 8px; overflow: auto;
 .badge { display: inline-block; border-radius: 4px; padding: 1px 8px; font-weight: 600; font-size: 12px; }
 .badge.pass { background: #d1fadf; color: #05603a; } .badge.fail { background: #fee4e2; color: #912018; }
 .cause { font-weight: 600; } .diagnosis { background: #fffaeb; border: 1px solid #fedf89; border-radius: 6px; padding: 6px 10px; }
+.doctor .check.fail td { background: #fef3f2; } .doctor .check.warn td { background: #fffaeb; }
+.doctor .check .st { font-size: 12px; text-transform: uppercase; white-space: nowrap; } .doctor .check.skipped { color: #667085; }
+.doctor pre.sql { margin: 4px 0; max-height: none; } .doctor td > code { white-space: nowrap; } .doctor .next { margin-top: 3px; }
 .cols { display: flex; gap: 24px; flex-wrap: wrap; } .cols > div { flex: 1 1 420px; min-width: 0; }
 .ladder { list-style: none; padding: 0; margin: 8px 0; }
 .stage { border-left: 4px solid #d0d5dd; padding: 3px 8px; margin: 3px 0; background: #fcfcfd; }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../../fixtures/config/browser.ts';
 import { buildSummary } from '../../reporters/build-summary.ts';
 import { writeReport } from '../../reporters/write-report.ts';
-import { RUN_FACTS, recordedRun } from './support/recorded.ts';
+import { RUN_FACTS, realRun, recordedRun } from './support/recorded.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rtm-html-'));
 let browser: Browser;
@@ -76,6 +76,35 @@ describe('index.html in Chromium', () => {
     expect(readFileSync(shot).length).toBeGreaterThan(10_000);
     expect(remote).toEqual([]);
     await page.close();
+  });
+
+  it("shows the doctor's checks in a failing cell: the failed grant with its next step and SQL, the skipped policy check", async () => {
+    const doctorDir = mkdtempSync(join(tmpdir(), 'rtm-html-doctor-'));
+    try {
+      const paths = await writeReport(buildSummary(realRun('select-revoked'), RUN_FACTS), doctorDir);
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(paths.find((p) => p.endsWith('index.html'))!).href);
+      const doctor = page.getByTestId('doctor-agent-prod');
+      await pwExpect(doctor).toBeVisible();
+      await pwExpect(doctor.locator('h4')).toContainText('public.tickets INSERT as authenticated');
+      await pwExpect(doctor.locator('h4')).toContainText('1 failed, 10 ok, 1 not checked');
+      await pwExpect(doctor.locator('tr.check')).toHaveCount(12);
+      const failed = doctor.locator('tr.check.fail');
+      await pwExpect(failed).toHaveAttribute('data-check', 'grant.table_select');
+      await pwExpect(failed.locator('.next')).toContainText('Grant authenticated SELECT on public.tickets');
+      await pwExpect(failed.locator('pre.sql')).toHaveText(
+        'grant select on public.tickets to authenticated;',
+      );
+      await pwExpect(doctor.locator('tr.check.skipped')).toHaveAttribute('data-check', 'rls.row_hidden');
+      // What held shows no fix; the catalog values stay folded until asked for.
+      await pwExpect(doctor.locator('tr.check.ok pre.sql')).toHaveCount(0);
+      await pwExpect(failed.locator('details pre')).toBeHidden();
+      // Passing cells ran no doctor.
+      await pwExpect(page.getByTestId('doctor-agent-local')).toHaveCount(0);
+      await page.close();
+    } finally {
+      rmSync(doctorDir, { recursive: true, force: true });
+    }
   });
 
   it('is one file: no external script, stylesheet or image reference', () => {

@@ -67,6 +67,36 @@ describe('real recordings', () => {
   });
 });
 
+describe('real recordings with the doctor', () => {
+  // One run (`RTM_FAULTS=prod:select-revoked npx playwright test`): all six cells from one stack, the
+  // prod cells carrying the doctor's report the failing cell's seam produced over the database.
+  it('select-revoked: every prod cell NO_EVENT, the grant named as the cause with its SQL, local green', () => {
+    const summary = buildSummary(realRun('select-revoked'), RUN_FACTS);
+    expect(summary.cells.map((c) => `${c.cell}:${c.verdict}`)).toEqual([
+      'client-local:PASS',
+      'client-prod:NO_EVENT',
+      'agent-local:PASS',
+      'agent-prod:NO_EVENT',
+      'admin-local:PASS',
+      'admin-prod:NO_EVENT',
+    ]);
+    for (const d of summary.diagnoses) {
+      const cell = summary.cells.find((c) => c.cell === d.cell)!;
+      expect(cell.doctor?.source).toBe('database');
+      expect(cell.doctor!.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual([
+        'grant.table_select',
+      ]);
+      expect(d.fault).toBe('select-revoked');
+      expect(d.doctorCause).toMatchObject({
+        id: 'grant.table_select',
+        fixSql: 'grant select on public.tickets to authenticated;',
+      });
+      expect(d.nextStep).toContain('grant select on public.tickets to authenticated;');
+    }
+    expect(summary.cells.filter((c) => c.passed).every((c) => c.doctor === null)).toBe(true);
+  });
+});
+
 describe('real recordings, alone', () => {
   it('a CSP-blocked cell with no passing peer still gets the exact origin to add', () => {
     const alone = realRun('csp-blocks-socket').filter((o) => o.project === 'client-prod');

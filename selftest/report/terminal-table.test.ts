@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildSummary } from '../../reporters/build-summary.ts';
 import { renderMarkdown } from '../../reporters/markdown.ts';
 import { colorWanted, renderTable } from '../../reporters/terminal-table.ts';
-import { RUN_FACTS, recordedRun } from './support/recorded.ts';
+import { RUN_FACTS, realRun, recordedRun } from './support/recorded.ts';
 
 describe('terminal table', () => {
   it('prints the portal x env grid with verdict, p50/p95, budget and target kind, no colour', () => {
@@ -72,5 +72,33 @@ describe('summary.md', () => {
     expect(md).toContain(
       '| join_identity | `role=anon, user_role=<missing>` | `role=authenticated, user_role={portal}` |',
     );
+    // No doctor ran for a JOINED_AS_ANON cell: no database section.
+    expect(md).not.toContain('Database checks');
+  });
+
+  it("shows the doctor's failing check, its next step and fix SQL, what it could not check, and folds what held", () => {
+    const md = renderMarkdown(buildSummary(realRun('select-revoked'), RUN_FACTS));
+    const section = md.slice(md.indexOf('### ❌ agent-prod'), md.indexOf('### ❌ admin-prod'));
+    expect(section).toMatch(
+      /\*\*Database checks:\*\* public\.tickets INSERT as authenticated \(database postgres@127\.0\.0\.1:\d+\/prod, \d+ ms\): 1 failed, 10 ok, 1 not checked\./,
+    );
+    expect(section).toContain(
+      '| ❌ | `grant.table_select` | authenticated has no SELECT on public.tickets: realtime cannot check the row as authenticated and sends no event (hosted sends "Error 401: Unauthorized" in its place). | Grant authenticated SELECT on public.tickets in a migration (RLS, not the grant, should decide which rows it sees). |',
+    );
+    expect(section).toContain(
+      [
+        '```sql',
+        '-- fixes grant.table_select (review before running it)',
+        'grant select on public.tickets to authenticated;',
+        '```',
+      ].join('\n'),
+    );
+    expect(section).toContain(
+      '- not checked: `rls.row_hidden`: authenticated cannot read public.tickets at all',
+    );
+    expect(section).toContain('<details><summary>10 checks held</summary>');
+    expect(section).toContain('- ✅ `grant.schema_usage`: authenticated has USAGE on schema public.');
+    // The connection is named without its credentials.
+    expect(md).not.toMatch(/postgres:[^@\s]+@/);
   });
 });
