@@ -3,8 +3,8 @@ import type { DoctorReport } from '../../fixtures/doctor/types.ts';
 import { esc, json } from './escape.ts';
 
 /**
- * The doctor's database checks for a failing cell, in the order a change travels (publication, grants,
- * key, filter, policies): each check's status and finding; for one that failed or warns, its next step
+ * The doctor's database checks for a failing cell, in the report's order: each check's status and
+ * finding; for one that failed or warns, its next step
  * and the SQL that would fix it; then what could not be checked, and why. The catalog values each
  * finding rests on fold under it.
  */
