@@ -138,23 +138,27 @@ export class Channel implements Member {
   /** After the join reply: the postgres `system` message, then the presence state. */
   start(): void {
     if (this.closed) return;
-    if (this.subscription) this.pushChangesStatus(this.subscription);
-    this.subscription = undefined;
-    if (this.config.replicationReady) {
-      // Hosted polls its replication connection; here the engine streams before the service exists.
-      this.pushOwn('system', {
-        extension: 'system',
-        status: 'ok',
-        message: 'Replication connection established',
-        channel: this.subTopic,
-      });
+    try {
+      if (this.subscription) this.pushChangesStatus(this.subscription);
+      this.subscription = undefined;
+      if (this.config.replicationReady) {
+        // Hosted polls its replication connection; here the engine streams before the service exists.
+        this.pushOwn('system', {
+          extension: 'system',
+          status: 'ok',
+          message: 'Replication connection established',
+          channel: this.subTopic,
+        });
+      }
+      if (this.presenceEnabled) {
+        this.pushOwn('presence_state', this.deps.presence.state(this.topic, this.config.isPrivate));
+      }
+    } finally {
+      // Whatever happened above, the frames held for the join reply are released, never kept.
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const out of held) this.host.send(out);
     }
-    if (this.presenceEnabled) {
-      this.pushOwn('presence_state', this.deps.presence.state(this.topic, this.config.isPrivate));
-    }
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const out of held) this.host.send(out);
   }
 
   /** A frame for this channel from its socket (join_ref already checked). */
@@ -296,9 +300,11 @@ export class Channel implements Member {
         );
         return;
       }
-      this.deps.presence.track(this.topic, this.config.isPrivate, this, this.config.presenceKey, meta);
+      // Marked before tracking: the entry is stored before its diff fans out, and close() must
+      // untrack it whatever happens during that fan-out.
       this.presenceTracked = true;
       this.presenceEnabled = true;
+      this.deps.presence.track(this.topic, this.config.isPrivate, this, this.config.presenceKey, meta);
     } else if (event === 'untrack') {
       this.deps.presence.untrack(this.topic, this.config.isPrivate, this);
       this.presenceTracked = false;

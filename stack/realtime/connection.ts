@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { Channel, type ChannelDeps, type ChannelHost, type JoinOutcome } from './channel.ts';
+import { closeReason, preview } from './wire/bounds.ts';
 import {
   FrameError,
   type Incoming,
@@ -17,7 +18,10 @@ export interface ConnectionLimits {
 
 /** WebSocket close codes this server uses, each with the reason text clients and logs see. */
 export const CLOSE = {
-  /** Hosted: the socket process crashes on an undecodable frame and Cowboy closes with 1011. */
+  /**
+   * Hosted: the socket process crashes on an undecodable frame and Cowboy closes with 1011. Any
+   * other unexpected error while handling one socket's frame closes that socket the same way.
+   */
   badFrame: 1011,
   /** Slow consumer: the server will not buffer without bound for one client. */
   slowConsumer: 1013,
@@ -43,7 +47,15 @@ export class Connection implements ChannelHost {
     readonly socketToken: string,
     private readonly limits: ConnectionLimits,
   ) {
-    ws.on('message', (data, isBinary) => this.onFrame(toBuffer(data), isBinary));
+    ws.on('message', (data, isBinary) => {
+      const frame = toBuffer(data);
+      try {
+        this.onFrame(frame, isBinary);
+      } catch (error) {
+        // Nothing a client sends may throw out of this handler: it would take the process down.
+        this.crash('frame handling failed', error, frame, isBinary);
+      }
+    });
     ws.on('close', () => this.onClose());
     ws.on('error', (error) => {
       // ws reports protocol violations (bad opcodes, oversized frames) here and closes the socket
@@ -52,15 +64,30 @@ export class Connection implements ChannelHost {
     });
   }
 
+  /**
+   * Never throws: a fan-out calls this once per member, and one member's frame that cannot be
+   * encoded must not stop the others. Such a frame is dropped and logged (a server bug, since
+   * decoding bounds what clients can put in one).
+   */
   send(out: Outgoing): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
       this.overflow();
       return;
     }
-    const frame = this.serializer.encode(out);
-    if (!frame) return;
-    this.ws.send(frame.data, { binary: frame.binary });
+    try {
+      const frame = this.serializer.encode(out);
+      if (!frame) return;
+      this.ws.send(frame.data, { binary: frame.binary });
+    } catch (error) {
+      this.deps.log.error('could not send a frame; dropped', {
+        socket: this.id,
+        vsn: this.serializer.vsn,
+        frame:
+          out.kind === 'message' ? `${out.message.topic} ${out.message.event}` : `${out.topic} broadcast`,
+        error: errorText(error),
+      });
+    }
   }
 
   detach(channel: Channel): void {
@@ -86,9 +113,7 @@ export class Connection implements ChannelHost {
         code: error.code,
         error: error.message,
       });
-      // Close reasons are limited to 123 bytes.
-      this.ws.close(CLOSE.badFrame, `${error.code}: ${error.message}`.slice(0, 120));
-      this.onClose();
+      this.fail(`${error.code}: ${error.message}`);
       return;
     }
     if (
@@ -102,12 +127,32 @@ export class Connection implements ChannelHost {
     }
     this.queue = this.queue
       .then(() => this.route(frame))
-      .catch((error: unknown) => {
-        this.deps.log.error('frame handling failed', {
-          socket: this.id,
-          error: String((error as Error)?.stack ?? error),
-        });
-      });
+      .catch((error: unknown) => this.crash('frame handling failed', error, data, isBinary));
+  }
+
+  /**
+   * An unexpected error while handling this socket's frame: logged once with what arrived (bounded,
+   * tokens masked), and this socket alone is closed with 1011, as the hosted socket process crashes.
+   */
+  private crash(what: string, error: unknown, data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    this.deps.log.error(what, {
+      socket: this.id,
+      vsn: this.serializer.vsn,
+      origin: this.origin,
+      frame: isBinary
+        ? `binary, ${data.length} bytes, kind ${data[0] ?? 'none'}`
+        : preview(data.subarray(0, 400).toString('utf8')),
+      bytes: data.length,
+      error: errorText(error),
+    });
+    this.fail('internal error handling a frame');
+  }
+
+  /** Close this socket with 1011 and a reason that fits a close frame. */
+  private fail(reason: string): void {
+    this.onClose();
+    void this.closeSocket(CLOSE.badFrame, closeReason(reason));
   }
 
   private async route(frame: Incoming): Promise<void> {
@@ -198,7 +243,7 @@ export class Connection implements ChannelHost {
     const ws = this.ws;
     if (ws.readyState === ws.CLOSED) return Promise.resolve();
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-    if (ws.readyState === ws.OPEN) ws.close(code, reason);
+    if (ws.readyState === ws.OPEN) ws.close(code, closeReason(reason));
     const kill = setTimeout(() => ws.terminate(), 1000);
     kill.unref();
     return closed.finally(() => clearTimeout(kill));
@@ -232,4 +277,13 @@ function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+/** An error for a log line; never throws itself, whatever was thrown. */
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.stack ?? error.message).slice(0, 2000) : preview(error);
+  } catch {
+    return 'an error that cannot be rendered';
+  }
 }

@@ -13,6 +13,9 @@ export interface Member {
 export class Hub {
   private readonly topics = new Map<string, Set<Member>>();
 
+  /** `onError` hears of a member that broke its promise not to throw; the fan-out goes on. */
+  constructor(private readonly onError: (error: unknown, key: string) => void = () => {}) {}
+
   static key(topic: string, isPrivate: boolean): string {
     return `${isPrivate ? 'private' : 'public'}|${topic}`;
   }
@@ -40,8 +43,12 @@ export class Hub {
     let n = 0;
     for (const member of [...set]) {
       if (member === except) continue;
-      member.push(out);
-      n++;
+      try {
+        member.push(out);
+        n++;
+      } catch (error) {
+        this.onError(error, key);
+      }
     }
     return n;
   }

@@ -42,7 +42,12 @@ export function createRealtimeServer(
   options: RealtimeServerOptions = {},
 ): RealtimeServer {
   const log = ctx.log.child('realtime');
-  const hub = new Hub();
+  const hub = new Hub((error, key) =>
+    log.error('a member threw during fan-out; the others still got the frame', {
+      topic: key,
+      error: String((error as Error)?.stack ?? error).slice(0, 2000),
+    }),
+  );
   const deps: ChannelDeps = { ctx, engine, hub, presence: new PresenceRegistry(hub), log };
   const limits: ConnectionLimits = { sendBufferLimit: options.sendBufferLimit ?? 16 * 1024 * 1024 };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 5_000_000 });

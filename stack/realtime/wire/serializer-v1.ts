@@ -1,5 +1,6 @@
+import { parseFrameJson, preview } from './bounds.ts';
 import { FrameError, type Incoming, type Serializer } from './message.ts';
-import { asString, jsonBroadcast, preview } from './serializer-v2.ts';
+import { asString, jsonBroadcast } from './serializer-v2.ts';
 
 /**
  * vsn 1.0.0 (Phoenix `V1.JSONSerializer`): JSON objects `{topic, event, payload, ref, join_ref}` in,
@@ -12,12 +13,7 @@ export const v1Serializer: Serializer = {
     if (isBinary) {
       throw new FrameError('BINARY_ON_V1', `binary frame (${data.length} bytes) on a vsn 1.0.0 socket`);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data.toString('utf8'));
-    } catch (cause) {
-      throw new FrameError('INVALID_JSON', `text frame is not JSON: ${(cause as Error).message}`);
-    }
+    const parsed = parseFrameJson(data);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new FrameError('EXPECTED_V1_OBJECT', `V1 JSON Serializer expected a map, got ${preview(parsed)}`);
     }
@@ -25,16 +21,14 @@ export const v1Serializer: Serializer = {
     for (const key of ['topic', 'event', 'payload', 'ref']) {
       if (!(key in m)) throw new FrameError('MISSING_FIELD', `V1 message lacks "${key}": ${preview(m)}`);
     }
-    const ref = m['ref'];
-    const joinRef = m['join_ref'];
     return {
       kind: 'message',
       message: {
         topic: asString(m['topic'], 'topic'),
         event: asString(m['event'], 'event'),
         payload: m['payload'],
-        ref: typeof ref === 'string' ? ref : ref == null ? null : String(ref),
-        joinRef: typeof joinRef === 'string' ? joinRef : joinRef == null ? null : String(joinRef),
+        ref: v1Ref(m['ref'], 'ref'),
+        joinRef: v1Ref(m['join_ref'], 'join_ref'),
       },
     };
   },
@@ -54,3 +48,15 @@ export const v1Serializer: Serializer = {
     };
   },
 };
+
+/**
+ * V1 clients count refs with numbers or strings; both are kept as text. Phoenix would echo any JSON
+ * term back, but no client sends an object or a list, and turning one into text is where a hostile
+ * `{"toString":0}` used to throw: such a ref is an undecodable frame, as on vsn 2.0.0.
+ */
+function v1Ref(value: unknown, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new FrameError('INVALID_REF', `${field} must be a string, a number or null, got ${preview(value)}`);
+}

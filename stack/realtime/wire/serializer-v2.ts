@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseFrameJson, preview } from './bounds.ts';
 import {
   type Frame,
   FrameError,
@@ -31,12 +32,7 @@ export const v2Serializer: Serializer = {
 };
 
 function decodeText(data: Buffer): Incoming {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (cause) {
-    throw new FrameError('INVALID_JSON', `text frame is not JSON: ${(cause as Error).message}`);
-  }
+  const parsed = parseFrameJson(data);
   if (!Array.isArray(parsed) || parsed.length < 5) {
     throw new FrameError('EXPECTED_V2_ARRAY', `expected V2 array, got: ${preview(parsed)}`);
   }
@@ -139,6 +135,9 @@ export function jsonBroadcast(out: Extract<Outgoing, { kind: 'user_broadcast' }>
     if (error instanceof SyntaxError) return undefined;
     throw error;
   }
+  // vsn 2.0.0 members get the bytes as they came; re-encoding them as JSON for a vsn 1.0.0 member
+  // is where a hostile nesting would overflow, so such a payload is not JSON this side can send.
+  if (nestsDeeperThan(user, MAX_JSON_DEPTH)) return undefined;
   const payload: Record<string, unknown> = { event: b.userEvent, payload: user, type: 'broadcast' };
   if (b.meta) payload['meta'] = b.meta;
   return payload;
@@ -173,15 +172,4 @@ function asRef(value: unknown, field: string): Ref {
 export function asString(value: unknown, field: string): string {
   if (typeof value === 'string') return value;
   throw new FrameError('INVALID_FIELD', `${field} must be a string, got ${preview(value)}`);
-}
-
-/**
- * A short rendering of a bad frame for errors, logs and close reasons. A malformed frame can still
- * carry a token (a join payload in the wrong shape), so JWTs and opaque keys are masked.
- */
-export function preview(value: unknown): string {
-  const text = (JSON.stringify(value) ?? String(value))
-    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<jwt>')
-    .replace(/sb_(publishable|secret)_[\w-]+/g, '<$1 key>');
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
