@@ -85,20 +85,48 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       if (!route) return plain(res, 404, unknownHost(host));
       if (route.kind === 'portal' && faults.portalDown(host))
         return plain(res, 502, badGateway(host, 'portal-down'));
-      proxyHttp(req, res, route.upstream, route.kind === 'portal' ? PORTAL_SECURITY_HEADERS : {}, (error) => {
-        log.warn(`upstream of ${host} unreachable`, { error: error.message });
-        plain(res, 502, badGateway(host, error.message));
-      });
+      try {
+        proxyHttp(
+          req,
+          res,
+          route.upstream,
+          route.kind === 'portal' ? PORTAL_SECURITY_HEADERS : {},
+          (error) => {
+            log.warn(`upstream of ${host} unreachable`, { error: error.message });
+            plain(res, 502, badGateway(host, error.message));
+          },
+        );
+      } catch (error) {
+        // node:http refuses some targets and headers the parser let in (ERR_UNESCAPED_CHARACTERS):
+        // that request alone gets an answer, the edge serves on.
+        log.warn(`request to ${host} could not be forwarded`, { error: (error as Error).message });
+        if (!res.headersSent) plain(res, 400, `400 Bad Request: ${(error as Error).message}\n`);
+        else res.destroy();
+      }
     },
   );
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch (error) {
+      log.warn('upgrade could not be forwarded', { error: (error as Error).message });
+      if (socket.writable) plainOnSocket(socket, 400, 'Bad Request', `${(error as Error).message}\n`);
+      else socket.destroy();
+    }
+  });
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const host = hostnameOf(req);
     const route = routes.get(host);
-    if (!route) return plainOnSocket(socket, 404, 'Not Found', unknownHost(host));
+    if (!route) {
+      plainOnSocket(socket, 404, 'Not Found', unknownHost(host));
+      return;
+    }
     if (route.kind === 'portal' && faults.portalDown(host)) {
-      return plainOnSocket(socket, 502, 'Bad Gateway', badGateway(host, 'portal-down'));
+      plainOnSocket(socket, 502, 'Bad Gateway', badGateway(host, 'portal-down'));
+      return;
     }
     upgraded.add(socket);
     socket.on('close', () => upgraded.delete(socket));
@@ -109,7 +137,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         plainOnSocket(socket, 502, 'Bad Gateway', badGateway(host, error.message));
       },
     });
-  });
+  }
   server.on('tlsClientError', (error: Error, socket: Socket) => {
     log.debug('TLS handshake failed', { error: error.message });
     socket.destroy();

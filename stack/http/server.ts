@@ -47,7 +47,11 @@ export function createApiServer(options: ApiServerOptions): Server {
   });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) {
+      sendJson(res, 400, { message: 'Bad Request' });
+      return;
+    }
     const origin = req.headers.origin;
     const allowed = originAllowed(origin, options.allowedOrigins);
     if (origin && allowed) {
@@ -80,22 +84,43 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
   }
 
+  // Nothing in an upgrade request may throw out of this listener: it would end the process.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = options.routes.find((r) => r.upgrade && url.pathname.startsWith(r.prefix));
     socket.on('error', () => socket.destroy());
-    if (!route?.upgrade) {
-      rejectUpgrade(socket, 404, { message: 'no Route matched with those values' });
-      return;
-    }
     try {
+      const url = requestUrl(req);
+      if (!url) {
+        rejectUpgrade(socket, 400, { message: 'Bad Request' });
+        return;
+      }
+      const route = options.routes.find((r) => r.upgrade && url.pathname.startsWith(r.prefix));
+      if (!route?.upgrade) {
+        rejectUpgrade(socket, 404, { message: 'no Route matched with those values' });
+        return;
+      }
       route.upgrade(req, socket, head, url);
     } catch (error) {
       options.onError?.(error, req);
-      rejectUpgrade(socket, 500, { error: 'Error connecting to Realtime' });
+      if (socket.writable) rejectUpgrade(socket, 500, { error: 'Error connecting to Realtime' });
+      else socket.destroy();
     }
   });
   return server;
+}
+
+/**
+ * The request target as a URL, or undefined when it cannot be one (`*`, a malformed absolute form).
+ * An origin-form target is a path, whatever it looks like: `//x` is the path `//x`, where WHATWG
+ * URL parsing against a base would read `x` as a host (or throw, for `//`).
+ */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  try {
+    return target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target);
+  } catch (error) {
+    if (error instanceof TypeError) return undefined;
+    throw error;
+  }
 }
 
 export function sendJson(
