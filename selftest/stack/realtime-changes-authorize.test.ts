@@ -133,3 +133,29 @@ describe('authorize: session state', () => {
     }
   });
 });
+
+describe('a policy that raises for one claims set', () => {
+  it('hides the row from that subscriber only; the others are still checked', async () => {
+    await sql(`
+      create table public.rta_rooms (id int primary key, room int);
+      alter table public.rta_rooms enable row level security;
+      create policy "room claim" on public.rta_rooms for select to authenticated
+        using (room = (auth.jwt() ->> 'room')::int);
+      insert into public.rta_rooms values (1, 7);
+    `);
+    const { rows } = await pool.query<{ oid: number }>(`select 'public.rta_rooms'::regclass::oid as oid`);
+    const rooms = await new Catalog(pool).table(Number(rows[0]?.oid));
+    const member = claimsFor('authenticated', randomUUID(), { room: '7' });
+    const malformed = claimsFor('authenticated', randomUUID(), { room: 'seven' });
+    const outsider = claimsFor('authenticated', randomUUID(), { room: '8' });
+    const result = await authorize(pool, { ...request([member, malformed, outsider], 1), table: rooms });
+    expect(result.visible).toEqual([true, false, false]);
+    expect(result.failed).toEqual([
+      { index: 1, sqlstate: '22P02', error: 'invalid input syntax for type integer: "seven"' },
+    ]);
+    // Without the malformed claims, the fast path (no subtransactions) answers and fails nothing.
+    const healthy = await authorize(pool, { ...request([member, outsider], 1), table: rooms });
+    expect(healthy.visible).toEqual([true, false]);
+    expect(healthy.failed).toEqual([]);
+  });
+});

@@ -102,7 +102,25 @@ describe('refusals, with the hosted messages', () => {
     expect(await subscribeMessage({ event: '*', schema: 'public', table: 'rtf', filter: 'n=like.1%' })).toBe(
       exception(
         '[{"n", "like", "1%", false}]',
-        'ERROR P0001 (raise_exception) operator like requires a text-compatible column type, got integer',
+        'ERROR P0001 (raise_exception) operator like is not supported on column n of type integer: invalid input syntax for type integer: "1%"',
+      ),
+    );
+    // The operator is evaluated once at subscribe time, as hosted probes check_equality_op: a
+    // pattern ending in the escape character would otherwise fail every change of the table.
+    expect(
+      await subscribeMessage({ event: '*', schema: 'public', table: 'rtf', filter: 'label=like.\\' }),
+    ).toBe(
+      exception(
+        '[{"label", "like", "\\\\", false}]',
+        'ERROR P0001 (raise_exception) operator like is not supported on column label of type text: LIKE pattern must not end with escape character',
+      ),
+    );
+    expect(
+      await subscribeMessage({ event: '*', schema: 'public', table: 'rtf', filter: 'label=ilike.ab\\' }),
+    ).toBe(
+      exception(
+        '[{"label", "ilike", "ab\\\\", false}]',
+        'ERROR P0001 (raise_exception) operator ilike is not supported on column label of type text: LIKE pattern must not end with escape character',
       ),
     );
     expect(await subscribeMessage({ event: '*', schema: 'public', table: 'rtf', filter: 'n=is.true' })).toBe(

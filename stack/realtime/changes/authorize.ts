@@ -8,7 +8,7 @@
  * claims JSON, which registers them on that connection.
  */
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Claims } from '../../jwt.ts';
 import type { TableMeta } from './catalog.ts';
 import { stableClaimsKey } from './registry.ts';
@@ -73,6 +73,8 @@ export interface AuthorizeResult {
   values: unknown[];
   /** True when the connection lacked some claims and the call was repeated with them. */
   claimsShipped: boolean;
+  /** Claims (index into the request's) whose RLS check raised: they do not see the row. */
+  failed: { index: number; error: string; sqlstate: string }[];
 }
 
 interface AuthorizeRow {
@@ -84,6 +86,7 @@ interface AuthorizeRow {
         privileges: Record<string, boolean[]>;
         pk_ok: Record<string, boolean>;
         visible: boolean[];
+        failed: { index: number; error: string; sqlstate: string }[];
       };
 }
 
@@ -103,6 +106,7 @@ export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<A
     req.claims.map((c) => roleText(c.role)),
     null,
     req.xid,
+    false,
   ];
   const casts = req.casts.map((c) => {
     params.push(c.value);
@@ -112,16 +116,29 @@ export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<A
   // Casts come first in the select list so they run before the function switches roles.
   const text = `select array[${casts.length ? casts.join(', ') : ''}]::jsonb[] as v,
     realtime.rtm_authorize($1::oid::regclass, $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                           $7::boolean, $8::text[], $9::text[], $10::jsonb, $11::bigint) as a`;
+                           $7::boolean, $8::text[], $9::text[], $10::jsonb, $11::bigint, $12::boolean) as a`;
   // Named, so each pooled connection plans a given table shape once (a handful per table).
   const name = `rtm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-  let { rows } = await pool.query<AuthorizeRow>({ name, text, values: params });
   let claimsShipped = false;
-  if (rows[0] && 'missing' in rows[0].a) {
-    // This connection has not seen some of the claims yet: send them (registering them on it).
-    params[9] = JSON.stringify(req.claims);
-    claimsShipped = true;
-    ({ rows } = await pool.query<AuthorizeRow>({ name, text, values: params }));
+  const call = async (): Promise<AuthorizeRow[]> => {
+    let { rows } = await pool.query<AuthorizeRow>({ name, text, values: params });
+    if (rows[0] && 'missing' in rows[0].a) {
+      // This connection has not seen some of the claims yet: send them (registering them on it).
+      params[9] = JSON.stringify(req.claims);
+      claimsShipped = true;
+      ({ rows } = await pool.query<AuthorizeRow>({ name, text, values: params }));
+    }
+    return rows;
+  };
+  let rows: AuthorizeRow[];
+  try {
+    rows = await call();
+  } catch (error) {
+    // A policy raised for some claims set. Ask again with each check contained, so that
+    // subscriber alone misses the row (a failure outside the checks fails this call again).
+    if (!(error instanceof pg.DatabaseError) || req.claims.length === 0) throw error;
+    params[11] = true;
+    rows = await call();
   }
   const row = rows[0];
   if (!row) throw new Error(`realtime.rtm_authorize returned no row for ${table.schema}.${table.table}`);
@@ -136,6 +153,7 @@ export async function authorize(pool: pg.Pool, req: AuthorizeRequest): Promise<A
     privileges: row.a.privileges,
     pkOk: row.a.pk_ok,
     visible: row.a.visible,
+    failed: row.a.failed ?? [],
     values: row.v ?? [],
   };
 }

@@ -194,6 +194,15 @@ export class Dispatcher {
       casts,
     });
     if (auth.claimsShipped) this.metrics.claimsShipped++;
+    for (const f of auth.failed) {
+      this.log.warn("a subscriber's RLS check raised; it does not see this change", {
+        table: `${relation.schema}.${relation.table}`,
+        error: f.error,
+        sqlstate: f.sqlstate,
+        subscriptions: passing.filter((e) => claimsIndex.get(e.claimsKey) === f.index).map((e) => e.sub.key),
+        next: 'a SELECT policy raises for these claims (e.g. a cast of a claim); check the policy as that user',
+      });
+    }
     const oversized = walSizeEstimate(meta.columns, [newRow, identity]) > MAX_RECORD_BYTES;
     const newJson = jsonRow(newSlots, auth.values);
     const identityJson = jsonRow(identitySlots, auth.values);
@@ -253,7 +262,14 @@ export class Dispatcher {
     if (!pending.length) return passing;
     const sqlFilters: CompiledFilter[] = pending.flatMap((e) => e.filters.filter((f) => !f.evaluate));
     this.metrics.filterQueries++;
-    const results = await evaluateInSql(this.pool, sqlFilters, row);
+    const results = await evaluateInSql(this.pool, sqlFilters, row, (f, error) => {
+      this.log.warn('a filter could not be evaluated; its subscriptions miss this change', {
+        filter: `${f.column}=${f.negate ? 'not.' : ''}${f.op}.${f.value.slice(0, 200)}`,
+        type: f.type,
+        error: error.message,
+        subscriptions: pending.filter((e) => e.filters.some((x) => x.key === f.key)).map((e) => e.sub.key),
+      });
+    });
     for (const e of pending) {
       if (e.filters.every((f) => (f.evaluate ? true : results.get(f.key) === true))) passing.push(e);
     }

@@ -5,7 +5,7 @@
  * Node can compute exactly (integer comparisons; equality on types whose canonical text is their
  * identity) run in Node; everything else is batched into one SQL query per change.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Filter } from './params.ts';
 
 /** What `realtime.rtm_check_subscription` reports for each filter. */
@@ -115,34 +115,54 @@ function sqlExpression(f: CompiledFilter, a: number, b: number): string {
   return f.negate ? `not (${expr})` : expr;
 }
 
+/** A filter Postgres could not evaluate against one row (its subscribers miss that change). */
+export type FilterFailure = (filter: CompiledFilter, error: pg.DatabaseError) => void;
+
 /**
  * Evaluate the filters Node cannot, in one query. Returns results by filter key; a filter whose
- * column is absent from the row is false without asking Postgres.
+ * column is absent from the row is false without asking Postgres. Should the batch fail, each
+ * filter is asked on its own, and one that fails (an input the subscribe check let through) is
+ * false for its own subscribers only: the others still get the change.
  */
 export async function evaluateInSql(
   pool: pg.Pool,
   pending: CompiledFilter[],
   row: Row,
+  onFailure: FilterFailure = () => {},
 ): Promise<Map<string, boolean>> {
   const results = new Map<string, boolean>();
-  const exprs: string[] = [];
-  const values: (string | null)[] = [];
-  const keys: string[] = [];
+  const asked: { f: CompiledFilter; value: string | null }[] = [];
   for (const f of pending) {
-    if (results.has(f.key) || keys.includes(f.key)) continue;
+    if (results.has(f.key) || asked.some((a) => a.f.key === f.key)) continue;
     if (!row.has(f.column)) {
       results.set(f.key, false);
       continue;
     }
-    values.push(row.get(f.column) ?? null, f.value);
-    exprs.push(`coalesce(${sqlExpression(f, values.length - 1, values.length)}, false)`);
-    keys.push(f.key);
+    asked.push({ f, value: row.get(f.column) ?? null });
   }
-  if (exprs.length) {
+  if (!asked.length) return results;
+  const exprs = asked.map(({ f }, i) => `coalesce(${sqlExpression(f, 2 * i + 1, 2 * i + 2)}, false)`);
+  const values = asked.flatMap(({ f, value }) => [value, f.value]);
+  try {
     const { rows } = await pool.query<{ r: boolean[] }>(`select array[${exprs.join(', ')}] as r`, values);
-    keys.forEach((k, i) => {
-      results.set(k, rows[0]?.r[i] === true);
+    asked.forEach(({ f }, i) => {
+      results.set(f.key, rows[0]?.r[i] === true);
     });
+  } catch (error) {
+    if (!(error instanceof pg.DatabaseError)) throw error;
+    for (const { f, value } of asked) {
+      try {
+        const { rows } = await pool.query<{ r: boolean }>(
+          `select coalesce(${sqlExpression(f, 1, 2)}, false) as r`,
+          [value, f.value],
+        );
+        results.set(f.key, rows[0]?.r === true);
+      } catch (single) {
+        if (!(single instanceof pg.DatabaseError)) throw single;
+        results.set(f.key, false);
+        onFailure(f, single);
+      }
+    }
   }
   return results;
 }

@@ -69,30 +69,42 @@ begin
       if filter_vals[i] <> 'null' and col_type <> 'boolean'::regtype then
         raise exception 'is % filter requires a boolean column, got %', filter_vals[i], col_type::text;
       end if;
-    elsif filter_ops[i] in ('like', 'ilike') then
-      if not exists (select 1 from pg_catalog.pg_operator where oprname = '~~' and oprleft = col_type) then
-        raise exception 'operator % requires a text-compatible column type, got %', filter_ops[i], col_type::text;
-      end if;
-    elsif filter_ops[i] in ('match', 'imatch') then
-      if not exists (
-        select 1 from pg_catalog.pg_operator
-         where oprname = case when filter_ops[i] = 'imatch' then '~*' else '~' end
-           and oprleft = col_type and oprright = col_type and oprresult = 'boolean'::regtype
-      ) then
-        raise exception 'operator % requires a text-compatible column type, got %', filter_ops[i], col_type::text;
-      end if;
-      begin
-        perform '' ~ filter_vals[i];
-      exception when others then
-        raise exception 'invalid regular expression for % filter: %', filter_ops[i], sqlerrm;
-      end;
     else
-      -- eq/neq/lt/lte/gt/gte/isdistinct: the value must cast to the column type.
-      if col_type::text = 'bytea' then
-        canon = to_jsonb(filter_vals[i]);
-      else
-        execute format('select to_jsonb((%L::%s)::text)', filter_vals[i], col_type::text) into canon;
+      if filter_ops[i] in ('match', 'imatch') then
+        -- The pattern is checked on its own first, so a bad one gets its own error.
+        begin
+          perform '' ~ filter_vals[i];
+        exception when others then
+          raise exception 'invalid regular expression for % filter: %', filter_ops[i], sqlerrm;
+        end;
+      elsif filter_ops[i] not in ('like', 'ilike') then
+        -- eq/neq/lt/lte/gt/gte/isdistinct: the value must cast to the column type.
+        if col_type::text = 'bytea' then
+          canon = to_jsonb(filter_vals[i]);
+        else
+          execute format('select to_jsonb((%L::%s)::text)', filter_vals[i], col_type::text) into canon;
+        end if;
       end if;
+      -- Evaluate the operator once, value against itself, by the expression the engine evaluates
+      -- (filters.ts sqlExpression), as hosted probes check_equality_op: a pattern ending in the
+      -- escape character, or an operator the type lacks (like on integer, eq on json), is refused
+      -- here instead of failing at delivery time.
+      begin
+        if filter_ops[i] = 'isdistinct' then
+          execute format('select %L::%s is distinct from %L::%s',
+            filter_vals[i], col_type::text, filter_vals[i], col_type::text);
+        else
+          execute format('select %L::%s %s (%L::%s)', filter_vals[i], col_type::text,
+            case filter_ops[i]
+              when 'eq' then '=' when 'neq' then '!=' when 'lt' then '<' when 'lte' then '<='
+              when 'gt' then '>' when 'gte' then '>=' when 'like' then 'LIKE' when 'ilike' then 'ILIKE'
+              when 'match' then '~' when 'imatch' then '~*' end,
+            filter_vals[i], col_type::text);
+        end if;
+      exception when others then
+        raise exception 'operator % is not supported on column % of type %: %',
+          filter_ops[i], filter_cols[i], col_type::text, sqlerrm;
+      end;
     end if;
     result = result || jsonb_build_array(jsonb_build_object(
       'type', col_type::text, 'typname', col_typname, 'deterministic', deterministic, 'canonical', canon));
@@ -127,6 +139,7 @@ $$;
 drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], boolean, jsonb);
 drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb);
 drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, jsonb, bigint);
+drop function if exists realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, text[], text[], jsonb, bigint);
 
 create or replace function realtime.rtm_authorize(
   entity regclass,
@@ -139,7 +152,8 @@ create or replace function realtime.rtm_authorize(
   claim_keys text[],
   claim_roles text[],
   claims jsonb,
-  xid bigint
+  xid bigint,
+  isolate boolean
 ) returns jsonb
 language plpgsql
 as $$
@@ -150,6 +164,7 @@ declare
   n_claims int = coalesce(array_length(claim_keys, 1), 0);
   claims_list text[] = '{}';
   visible boolean[] = '{}';
+  failed jsonb = '[]'::jsonb;
   working_role text;
   current_role_name text;
   role_may_read boolean;
@@ -231,21 +246,33 @@ begin
       end if;
     end if;
     ok = false;
-    if role_may_read then
+    if role_may_read and isolate then
+      -- A policy can raise for one claims set (a cast of a malformed claim): that subscriber does
+      -- not see the row, and the others are still checked, as hosted's apply_rls contains it. The
+      -- subtransaction costs a little, so the engine asks for this only after a call failed.
+      begin
+        perform set_config('request.jwt.claims', claims_list[i], true);
+        execute run into ok;
+      exception when others then
+        ok = false;
+        failed = failed || jsonb_build_object('index', i - 1, 'error', sqlerrm, 'sqlstate', sqlstate);
+      end;
+    elsif role_may_read then
       perform set_config('request.jwt.claims', claims_list[i], true);
       execute run into ok;
     end if;
     visible = visible || coalesce(ok, false);
   end loop;
   perform set_config('role', null, true);
-  return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok, 'visible', to_jsonb(visible));
+  return jsonb_build_object('rls', rls, 'privileges', privileges, 'pk_ok', pk_ok, 'visible', to_jsonb(visible),
+    'failed', failed);
 end;
 $$;
 
 -- Only the engine (the superuser) calls these: rtm_authorize switches roles and reads any table.
 revoke all on function realtime.rtm_check_subscription(regclass, text, text[], text[], text[], text[]) from public;
-revoke all on function realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, text[], text[], jsonb, bigint)
+revoke all on function realtime.rtm_authorize(regclass, text[], text[], text[], text[], text[], boolean, text[], text[], jsonb, bigint, boolean)
   from public;
 
 -- Lets an engine tell whether this file's current version is installed.
-create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 5 $$;
+create or replace function realtime.rtm_changes_version() returns int language sql immutable as $$ select 7 $$;

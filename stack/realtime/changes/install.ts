@@ -5,7 +5,7 @@ import { registerBootstrapSql } from '../../postgres/migrate.ts';
 
 const FUNCTIONS_SQL = fileURLToPath(new URL('./functions.sql', import.meta.url));
 /** Bump together with `realtime.rtm_changes_version()` in functions.sql. */
-const VERSION = 5;
+const VERSION = 7;
 
 // Every project bootstraps with the engine's helpers, so the first subscribe never waits on DDL.
 registerBootstrapSql(FUNCTIONS_SQL);
