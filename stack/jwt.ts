@@ -79,6 +79,11 @@ export class JwtKeys {
       if (cause instanceof errors.JWSSignatureVerificationFailed) {
         throw new JwtError({ kind: 'signature', detail: 'JWT cryptographic operation failed' });
       }
+      // A signed token whose `exp` is not a number: hosted's claims check refuses it as missing
+      // role/exp, not as a malformed token (jose reports it as a claim validation failure).
+      if (cause instanceof errors.JWTClaimValidationFailed && cause.claim === 'exp') {
+        throw new JwtError({ kind: 'missing_claims', detail: 'Fields `role` and `exp` are required in JWT' });
+      }
       if (cause instanceof errors.JOSEError) {
         throw new JwtError({ kind: 'malformed', detail: cause.message });
       }
