@@ -56,7 +56,15 @@ export class Connection implements ChannelHost {
         this.crash('frame handling failed', error, frame, isBinary);
       }
     });
-    ws.on('close', () => this.onClose());
+    ws.on('close', () => {
+      try {
+        this.onClose();
+      } catch (error) {
+        // Leaving channels fans out presence leaves to other sockets; a failure there is a bug
+        // to log, never a reason for the process to end.
+        deps.log.error('closing the socket’s channels failed', { socket: this.id, error: errorText(error) });
+      }
+    });
     ws.on('error', (error) => {
       // ws reports protocol violations (bad opcodes, oversized frames) here and closes the socket
       // itself (1002/1009); only this socket is affected.

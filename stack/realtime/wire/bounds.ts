@@ -11,7 +11,7 @@ import { FrameError } from './message.ts';
  * whose stacks grow on the heap); Node's `JSON.stringify` throws a RangeError a few thousand levels
  * down, and every frame the server sends embeds what a client sent (presence metas, broadcasts)
  * a few levels deeper. 512 is far beyond any real payload and far inside what encodes safely; a
- * deeper frame is refused as undecodable (docs/stack.md, "Limits").
+ * deeper frame is refused as undecodable (README, "Hostile input").
  */
 export const MAX_JSON_DEPTH = 512;
 
