@@ -1,4 +1,4 @@
-import { defineMatrix } from './fixtures/config/matrix-config.ts';
+import { defineMatrix } from 'realtime-matrix';
 import { HELP_DESK_APP } from './portals/help-desk-app.ts';
 
 /**

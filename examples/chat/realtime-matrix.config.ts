@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { defineMatrix } from '../../fixtures/config/matrix-config.ts';
+import { defineMatrix } from 'realtime-matrix';
 import { CHAT_APP } from './stack-app.ts';
 
 /**

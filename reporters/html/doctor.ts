@@ -6,7 +6,8 @@ import { esc, json } from './escape.ts';
  * The doctor's database checks for a failing cell, in the report's order: each check's status and
  * finding; for one that failed or warns, its next step
  * and the SQL that would fix it; then what could not be checked, and why. The catalog values each
- * finding rests on fold under it.
+ * finding rests on fold under it. The status and check columns have fixed widths and the finding
+ * takes the rest (styles.ts), so a long SQL line or catalog value cannot widen the page.
  */
 export function doctorBlock(cell: string, report: DoctorReport): string {
   const rows = report.checks
@@ -31,7 +32,7 @@ export function doctorBlock(cell: string, report: DoctorReport): string {
     .join('');
   return `<div class="doctor" data-report="doctor-${esc(cell)}"><h4>Database checks <span class="muted">${esc(reportScope(report))}: ${esc(tally(report))}</span></h4>${
     rows || skipped
-      ? `<table class="grid"><thead><tr><th>status</th><th>check</th><th>finding</th></tr></thead><tbody>${rows}${skipped}</tbody></table>`
+      ? `<table class="grid checks"><colgroup><col class="st"><col class="id"><col></colgroup><thead><tr><th>status</th><th>check</th><th>finding</th></tr></thead><tbody>${rows}${skipped}</tbody></table>`
       : ''
   }</div>`;
 }

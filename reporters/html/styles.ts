@@ -21,6 +21,14 @@ pre { background: #fff; border: 1px solid #e5e7eb; padding: 8px; overflow: auto;
 .doctor .check.fail td { background: #fef3f2; } .doctor .check.warn td { background: #fffaeb; }
 .doctor .check .st { font-size: 12px; text-transform: uppercase; white-space: nowrap; } .doctor .check.skipped { color: #667085; }
 .doctor pre.sql { margin: 4px 0; max-height: none; } .doctor td > code { white-space: nowrap; } .doctor .next { margin-top: 3px; }
+/* Fixed layout: column widths come from the cols, not from the longest line in a cell. In auto layout
+   a long SQL or JSON line in a <pre> set the finding column's minimum width, which pushed the table
+   past the page's right edge and squeezed the status column. The widths fit "NOT CHECKED" in 12px
+   capitals and the longest check id (publication.column_list) in 12px monospace, each on one line. */
+.doctor table.checks { table-layout: fixed; }
+.doctor col.st { width: 7.5rem; } .doctor col.id { width: 14rem; }
+/* SQL to copy wraps inside its block, whole; a catalog value too long for the column scrolls in its own. */
+.doctor pre.sql { white-space: pre-wrap; overflow-wrap: anywhere; }
 .cols { display: flex; gap: 24px; flex-wrap: wrap; } .cols > div { flex: 1 1 420px; min-width: 0; }
 .ladder { list-style: none; padding: 0; margin: 8px 0; }
 .stage { border-left: 4px solid #d0d5dd; padding: 3px 8px; margin: 3px 0; background: #fcfcfd; }
