@@ -29,6 +29,16 @@ export interface ProjectConfig {
   accessTokenHook?: string;
   /** Allowed browser origins; undefined = any origin (the local default). */
   allowedOrigins?: string[];
+  /**
+   * Realtime's "private only" setting (dashboard: "Allow public access" off): public joins are
+   * refused with `PrivateOnly: This project only allows private channels`.
+   */
+  realtimePrivateOnly?: boolean;
+  /**
+   * Realtime's `CHANNEL_ERROR_BACKOFF_MS`: how long a refused join waits before its error reply.
+   * Hosted defaults to 5000; the stack answers at once unless told (tests wait on replies).
+   */
+  realtimeChannelErrorBackoffMs?: number;
 }
 
 export const LOCAL_API_PORT = 54321;

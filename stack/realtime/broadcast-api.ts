@@ -4,8 +4,8 @@ import { gatewayCredentials } from '../http/gateway.ts';
 import { HttpError, sendJson } from '../http/server.ts';
 import { type Claims, JwtError } from '../jwt.ts';
 import type { Logger } from '../log.ts';
+import { checkWrite } from './authorization.ts';
 import { Hub } from './hub.ts';
-import { roleBypassesRls } from './private-access.ts';
 import { message, type Outgoing } from './wire/message.ts';
 
 const API_PREFIX = '/realtime/v1/api/broadcast';
@@ -32,6 +32,21 @@ export async function handleBroadcastApi(
   if (req.method !== 'POST')
     throw new HttpError(405, { message: `Method ${req.method} not allowed; use POST` });
   const claims = await authenticate(ctx, req, url);
+  const headers = requestHeaders(req);
+  // One write check per distinct private topic of the request (hosted's batch does the same).
+  const writes = new Map<string, Promise<boolean>>();
+  const mayWrite = (topic: string) => {
+    let allowed = writes.get(topic);
+    if (!allowed) {
+      allowed = checkWrite(ctx, { topic, claims, headers }, 'broadcast').then((r) => {
+        if (!r.ok)
+          log.info('broadcast api: write check failed to run', { topic, role: claims.role, error: r.error });
+        return r.ok && r.allowed;
+      });
+      writes.set(topic, allowed);
+    }
+    return allowed;
+  };
   const bytes = await readBytes(req, MAX_BODY);
   const body = bytes.toString('utf8');
   if (single) {
@@ -40,7 +55,9 @@ export async function handleBroadcastApi(
     const isPrivate = url.searchParams.get('private') === 'true';
     const binary = (req.headers['content-type'] ?? '').startsWith('application/octet-stream');
     if (!binary) parseJson(body, 'payload');
-    await send(ctx, hub, log, claims, topic, isPrivate, {
+    // The single endpoint says no where the batch one drops silently (§3.5).
+    if (isPrivate && !(await mayWrite(topic))) throw new HttpError(403, { message: 'Unauthorized' });
+    await send(hub, log, claims, topic, isPrivate, mayWrite, {
       kind: 'user_broadcast',
       topic: `realtime:${topic}`,
       broadcast: { userEvent: event, encoding: binary ? 'binary' : 'json', data: bytes },
@@ -50,12 +67,12 @@ export async function handleBroadcastApi(
       const payload: Record<string, unknown> = { event: m.event, payload: m.payload, type: 'broadcast' };
       if (typeof m.id === 'string') payload['meta'] = { id: m.id };
       await send(
-        ctx,
         hub,
         log,
         claims,
         m.topic,
         m.private,
+        mayWrite,
         message(null, null, `realtime:${m.topic}`, 'broadcast', payload),
       );
     }
@@ -74,24 +91,33 @@ async function authenticate(ctx: ProjectContext, req: IncomingMessage, url: URL)
 }
 
 /**
- * Private topics need a write policy on `realtime.messages`; with none (this stack), only roles that
- * bypass RLS get through. Hosted drops unauthorized private messages silently and still answers 202.
+ * Private topics need an INSERT policy on `realtime.messages` for the caller's role (the write
+ * probe); without one, hosted drops the message silently and still answers 202.
  */
 async function send(
-  ctx: ProjectContext,
   hub: Hub,
   log: Logger,
   claims: Claims,
   topic: string,
   isPrivate: boolean,
+  mayWrite: (topic: string) => Promise<boolean>,
   out: Outgoing,
 ): Promise<void> {
-  if (isPrivate && !(await roleBypassesRls(ctx, claims.role))) {
-    log.info('broadcast api: private message dropped (no write policy)', { topic, role: claims.role });
+  if (isPrivate && !(await mayWrite(topic))) {
+    log.info('broadcast api: private message dropped (no write permission)', { topic, role: claims.role });
     return;
   }
   const n = hub.fanout(Hub.key(`realtime:${topic}`, isPrivate), out);
   log.debug('broadcast api', { topic, isPrivate, receivers: n, role: claims.role });
+}
+
+/** Hosted's HTTP API passes every request header to `request.headers` (the socket only `x-*`). */
+function requestHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
 }
 
 interface BatchMessage {

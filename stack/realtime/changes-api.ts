@@ -4,6 +4,7 @@
  * wire frames; the changes engine owns everything Postgres.
  */
 import type { Claims } from '../jwt.ts';
+import type { DbBroadcast } from './db-broadcast/index.ts';
 
 /** One `config.postgres_changes[]` entry exactly as the client sent it (PROTOCOL.md §2.5). */
 export interface PostgresChangesParams {
@@ -51,5 +52,10 @@ export interface ChangesEngine {
    */
   subscribe(sub: ChangesSubscription): Promise<SubscribeResult>;
   unsubscribe(key: string): void;
+  /**
+   * Broadcast from Database: hear every committed `realtime.messages` row, in commit order. An
+   * engine without a replication stream (a test double) has none. Returns the way to stop hearing.
+   */
+  onBroadcast?(listener: (message: DbBroadcast) => void): () => void;
   stop(): Promise<void>;
 }

@@ -3,11 +3,11 @@ import type { ProjectContext } from '../context.ts';
 import { type Claims, JwtError } from '../jwt.ts';
 import type { Logger } from '../log.ts';
 import { describeToken, joinErrorReason, joinToken, shutdownMessage } from './auth.ts';
+import { checkRead, checkWrite, type Extension, type Policies } from './authorization.ts';
 import { bindingId } from './binding-id.ts';
 import type { ChangeData, ChangesEngine, PostgresChangesParams, SubscribeResult } from './changes-api.ts';
 import { Hub, type Member } from './hub.ts';
 import type { PresenceRegistry } from './presence.ts';
-import { roleBypassesRls } from './private-access.ts';
 import { type Incoming, message, type Outgoing, type PhxMessage, reply } from './wire/message.ts';
 
 /** What every channel of a server shares. */
@@ -25,6 +25,8 @@ export interface ChannelHost {
   readonly origin: string | undefined;
   /** The verified JWT the socket connected with (the mapped `apikey`). */
   readonly socketToken: string;
+  /** The upgrade request's `x-*` headers: `request.headers` in private-channel policies. */
+  readonly headers: Record<string, string>;
   send(out: Outgoing): void;
   detach(channel: Channel): void;
 }
@@ -80,6 +82,8 @@ export class Channel implements Member {
     private readonly config: JoinConfig,
     private accessToken: string,
     private claims: Claims,
+    /** Private channels only: what RLS on realtime.messages lets this token do on this topic. */
+    private policies: Policies | undefined,
   ) {
     this.subTopic = topic.slice('realtime:'.length);
     this.hubKey = Hub.key(topic, config.isPrivate);
@@ -96,6 +100,10 @@ export class Channel implements Member {
       return { ok: false, reason: 'TopicNameRequired: You must provide a topic name' };
     const payload = asRecord(msg.payload);
     const config = parseConfig(payload);
+    // The project's "private only" setting is checked before the token, as hosted does.
+    if (deps.ctx.config.realtimePrivateOnly && !config.isPrivate) {
+      return { ok: false, reason: 'PrivateOnly: This project only allows private channels' };
+    }
     const token = joinToken(payload, host.socketToken);
     let claims: Claims;
     try {
@@ -111,14 +119,17 @@ export class Channel implements Member {
       return { ok: false, reason: joinErrorReason(error.problem) };
     }
     const subTopic = topic.slice('realtime:'.length);
-    if (config.isPrivate && !(await roleBypassesRls(deps.ctx, claims.role))) {
-      deps.log.info('join refused: private channel', { topic, socket: host.id, role: claims.role });
-      return {
-        ok: false,
-        reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${subTopic}`,
-      };
+    let policies: Policies | undefined;
+    if (config.isPrivate) {
+      policies = await readPolicies(deps, host, subTopic, claims, config.presenceEnabled);
+      if (!policies) {
+        return {
+          ok: false,
+          reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${subTopic}`,
+        };
+      }
     }
-    const channel = new Channel(deps, host, topic, msg.joinRef, config, token, claims);
+    const channel = new Channel(deps, host, topic, msg.joinRef, config, token, claims, policies);
     channel.subscription = await channel.subscribeChanges();
     deps.hub.add(channel.hubKey, channel);
     channel.scheduleTokenCheck();
@@ -150,7 +161,7 @@ export class Channel implements Member {
           channel: this.subTopic,
         });
       }
-      if (this.presenceEnabled) {
+      if (this.presenceEnabled && this.mayRead('presence')) {
         this.pushOwn('presence_state', this.deps.presence.state(this.topic, this.config.isPrivate));
       }
     } finally {
@@ -165,7 +176,10 @@ export class Channel implements Member {
   async handleIn(frame: Incoming): Promise<void> {
     if (this.closed) return;
     if (frame.kind === 'user_broadcast') {
-      this.broadcast({ kind: 'user_broadcast', topic: this.topic, broadcast: frame.broadcast }, frame.ref);
+      await this.broadcast(
+        { kind: 'user_broadcast', topic: this.topic, broadcast: frame.broadcast },
+        frame.ref,
+      );
       return;
     }
     if (frame.kind === 'binary_push') return; // no realtime event takes a binary payload
@@ -173,11 +187,11 @@ export class Channel implements Member {
     switch (msg.event) {
       case 'broadcast':
         if (isRecord(msg.payload)) {
-          this.broadcast(message(null, null, this.topic, 'broadcast', msg.payload), msg.ref);
+          await this.broadcast(message(null, null, this.topic, 'broadcast', msg.payload), msg.ref);
         }
         return;
       case 'presence':
-        this.handlePresence(msg);
+        await this.handlePresence(msg);
         return;
       case 'access_token':
         await this.refreshToken(asRecord(msg.payload)['access_token']);
@@ -194,9 +208,50 @@ export class Channel implements Member {
     this.close(true);
   }
 
-  /** Frames from other members of the topic (broadcast, presence_diff) arrive here. */
+  /**
+   * Frames from other members of the topic (broadcast, presence_diff) and from the database arrive
+   * here. A private channel hears broadcasts only with broadcast read, presence only with presence
+   * read (hosted's fastlane metadata carries the same cached policies).
+   */
   push(out: Outgoing): void {
-    if (!this.closed) this.forward(out);
+    if (this.closed) return;
+    const isPresence = out.kind === 'message' && out.message.event === 'presence_diff';
+    if (!this.mayRead(isPresence ? 'presence' : 'broadcast')) return;
+    this.forward(out);
+  }
+
+  private mayRead(extension: Extension): boolean {
+    if (!this.policies) return true;
+    return extension === 'broadcast' ? this.policies.broadcastRead : this.policies.presenceRead === true;
+  }
+
+  /**
+   * Write permission on a private channel, checked on first use and cached until the token
+   * changes (`broadcast.write` / `presence.write`). A check that fails to run is "not allowed".
+   */
+  private async mayWrite(extension: Extension): Promise<boolean> {
+    const policies = this.policies;
+    if (!policies) return true;
+    const key = extension === 'broadcast' ? 'broadcastWrite' : 'presenceWrite';
+    const cached = policies[key];
+    if (cached !== undefined) return cached;
+    const result = await checkWrite(
+      this.deps.ctx,
+      { topic: this.subTopic, claims: this.claims, headers: this.host.headers },
+      extension,
+    );
+    if (!result.ok) {
+      this.deps.log.info('write check failed to run; treated as not allowed', {
+        topic: this.topic,
+        extension,
+        role: this.claims.role,
+        error: result.error,
+      });
+    }
+    const allowed = result.ok && result.allowed;
+    // A token refresh while the check ran resets the policies; only cache for the current ones.
+    if (this.policies === policies) policies[key] = allowed;
+    return allowed;
   }
 
   /** Stop the channel: unsubscribe, untrack, forget timers; `notify` sends `phx_close`. */
@@ -277,13 +332,22 @@ export class Channel implements Member {
     this.pendingDeliveries.add(timer);
   }
 
-  private broadcast(out: Outgoing, ref: string | null): void {
+  /** A send without write permission is dropped silently, with no reply even under `ack` (§3.3). */
+  private async broadcast(out: Outgoing, ref: string | null): Promise<void> {
+    if (!(await this.mayWrite('broadcast'))) {
+      this.deps.log.debug('private broadcast dropped: no write permission', {
+        topic: this.topic,
+        role: this.claims.role,
+      });
+      return;
+    }
+    if (this.closed) return;
     this.deps.hub.fanout(this.hubKey, out, this.config.self ? undefined : this);
     if (this.config.ack) this.host.send(reply(this.joinRef, ref, this.topic, 'ok', {}));
   }
 
   /** `presence_handler.ex`: track/untrack; a missing event is a no-op ok, an unknown one an error. */
-  private handlePresence(msg: PhxMessage): void {
+  private async handlePresence(msg: PhxMessage): Promise<void> {
     const payload = asRecord(msg.payload);
     const event = typeof payload['event'] === 'string' ? payload['event'].toLowerCase() : undefined;
     if (event === undefined) {
@@ -300,6 +364,12 @@ export class Channel implements Member {
         );
         return;
       }
+      if (!(await this.mayWrite('presence'))) {
+        // Hosted logs `UnableToHandlePresence: :unauthorized` and answers an empty error.
+        this.host.send(reply(this.joinRef, msg.ref, this.topic, 'error', {}));
+        return;
+      }
+      if (this.closed) return;
       // Marked before tracking: the entry is stored before its diff fans out, and close() must
       // untrack it whatever happens during that fan-out.
       this.presenceTracked = true;
@@ -337,9 +407,29 @@ export class Channel implements Member {
       this.shutdown(shutdownMessage(error.problem));
       return;
     }
-    if (this.config.isPrivate && !(await roleBypassesRls(this.deps.ctx, claims.role))) {
-      this.shutdown(`You no longer have permission to read from this Channel topic: ${this.subTopic}`);
-      return;
+    if (this.config.isPrivate) {
+      // A new token resets the cached policies: read is checked again now, write on next use.
+      const before = this.policies;
+      const after = await readPolicies(
+        this.deps,
+        this.host,
+        this.subTopic,
+        claims,
+        this.config.presenceEnabled,
+      );
+      if (this.closed || token !== this.accessToken) return;
+      if (!after) {
+        this.shutdown(`You do not have permissions to read from this Channel topic: ${this.subTopic}`);
+        return;
+      }
+      if (
+        (before?.broadcastRead && !after.broadcastRead) ||
+        (before?.presenceRead === true && after.presenceRead !== true)
+      ) {
+        this.shutdown(`You no longer have permission to read from this Channel topic: ${this.subTopic}`);
+        return;
+      }
+      this.policies = after;
     }
     if (this.closed) return;
     this.claims = claims;
@@ -396,6 +486,30 @@ export class Channel implements Member {
   private pushOwn(event: string, payload: unknown): void {
     this.host.send(message(this.joinRef, null, this.topic, event, payload));
   }
+}
+
+/**
+ * The read check of a private join: the policies a channel starts with, or undefined when the
+ * token may neither read broadcasts nor presence on the topic (or the check raised).
+ */
+async function readPolicies(
+  deps: ChannelDeps,
+  host: ChannelHost,
+  subTopic: string,
+  claims: Claims,
+  presence: boolean,
+): Promise<Policies | undefined> {
+  const read = await checkRead(deps.ctx, { topic: subTopic, claims, headers: host.headers }, presence);
+  if (!read.ok || (!read.broadcast && read.presence !== true)) {
+    deps.log.info('private channel: no read permission', {
+      topic: subTopic,
+      socket: host.id,
+      role: claims.role,
+      ...(read.ok ? {} : { RlsPolicyError: read.error }),
+    });
+    return undefined;
+  }
+  return { broadcastRead: read.broadcast, presenceRead: read.presence };
 }
 
 function parseConfig(payload: Record<string, unknown>): JoinConfig {

@@ -46,6 +46,7 @@ export class Connection implements ChannelHost {
     readonly origin: string | undefined,
     readonly socketToken: string,
     private readonly limits: ConnectionLimits,
+    readonly headers: Record<string, string> = {},
   ) {
     ws.on('message', (data, isBinary) => {
       const frame = toBuffer(data);
@@ -223,6 +224,13 @@ export class Connection implements ChannelHost {
       return;
     }
     if (!outcome.ok) {
+      const backoff = this.deps.ctx.config.realtimeChannelErrorBackoffMs ?? 0;
+      if (backoff > 0) {
+        // Hosted delays every join error reply; frames after it on this socket wait, as they do
+        // behind the channel process there.
+        await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+        if (this.closed) return;
+      }
       this.send(reply(joinRef, ref, topic, 'error', { reason: outcome.reason }));
       return;
     }

@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { ProjectContext } from '../context.ts';
 import { originAllowed, rejectUpgrade } from '../http/server.ts';
 import { authorizeUpgrade } from './auth.ts';
+import { xHeaders } from './authorization.ts';
 import type { ChangesEngine } from './changes-api.ts';
 import type { ChannelDeps } from './channel.ts';
 import { Connection, type ConnectionLimits } from './connection.ts';
@@ -51,6 +52,17 @@ export function createRealtimeServer(
   const deps: ChannelDeps = { ctx, engine, hub, presence: new PresenceRegistry(hub), log };
   const limits: ConnectionLimits = { sendBufferLimit: options.sendBufferLimit ?? 16 * 1024 * 1024 };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 5_000_000 });
+  // Broadcast from Database: each committed realtime.messages row goes to the subscribers of exactly
+  // its (private, topic) pair, as a user broadcast whose metadata is the row id (§1.8).
+  const stopHearing = engine.onBroadcast?.((m) => {
+    const topic = `realtime:${m.topic}`;
+    const n = hub.fanout(Hub.key(topic, m.private), {
+      kind: 'user_broadcast',
+      topic,
+      broadcast: { userEvent: m.event, encoding: m.encoding, data: m.data, meta: { id: m.id } },
+    });
+    log.debug('database broadcast', { topic: m.topic, private: m.private, event: m.event, receivers: n });
+  });
   const connections = new Set<Connection>();
 
   async function accept(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
@@ -75,7 +87,15 @@ export function createRealtimeServer(
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(deps, ws, serializer, origin, auth.token, limits);
+      const connection = new Connection(
+        deps,
+        ws,
+        serializer,
+        origin,
+        auth.token,
+        limits,
+        xHeaders(req.headers),
+      );
       connections.add(connection);
       ws.once('close', () => connections.delete(connection));
       log.debug('socket open', {
@@ -102,6 +122,7 @@ export function createRealtimeServer(
     connectionCount: () => connections.size,
     /** Close every socket (1001, clients reconnect elsewhere) and resolve once they are gone. */
     async stop() {
+      stopHearing?.();
       await Promise.all([...connections].map((c) => c.shutdown()));
       connections.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -5,6 +5,7 @@
  */
 import type { ProjectContext } from '../../context.ts';
 import type { ChangesEngine, ChangesSubscription, SubscribeResult } from '../changes-api.ts';
+import { type DbBroadcast, decodeMessage, isMessagesRelation } from '../db-broadcast/index.ts';
 import { Catalog } from './catalog.ts';
 import { type ChangesMetrics, Dispatcher } from './dispatch.ts';
 import { ensureFunctions } from './install.ts';
@@ -44,6 +45,7 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
   const catalog = new Catalog(pool);
   const registry = new Registry();
   const dispatcher = new Dispatcher(pool, catalog, registry, log);
+  const broadcastListeners = new Set<(message: DbBroadcast) => void>();
   let stopped = false;
   const stream = await ChangeStream.start({
     // The superuser the admin pool logs in as (replication needs the REPLICATION attribute).
@@ -55,7 +57,20 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
       password: String(pool.options.password),
     },
     log,
-    onChange: (change) => dispatcher.handle(change),
+    onChange: (change) => {
+      if (!isMessagesRelation(change.relation)) {
+        dispatcher.handle(change);
+        return;
+      }
+      // Only inserted rows are messages; the authorization probes roll back and never arrive.
+      if (change.kind !== 'INSERT' || !change.newTuple) return;
+      const decoded = decodeMessage(change.relation, change.newTuple);
+      if (!decoded.ok) {
+        log.warn('UnableToBroadcastChanges: a realtime.messages row was dropped', { why: decoded.why });
+        return;
+      }
+      for (const listener of broadcastListeners) listener(decoded.message);
+    },
     onRelation: (oid) => catalog.invalidate(oid),
   });
 
@@ -91,6 +106,11 @@ export async function createChangesEngine(ctx: ProjectContext): Promise<ChangesE
 
     unsubscribe(key: string): void {
       registry.remove(key);
+    },
+
+    onBroadcast(listener) {
+      broadcastListeners.add(listener);
+      return () => broadcastListeners.delete(listener);
     },
 
     async stop(): Promise<void> {

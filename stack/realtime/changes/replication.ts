@@ -5,7 +5,11 @@ import { decodePgOutput, type PgOutputMessage } from './pgoutput.ts';
 
 /** Every slot this engine creates starts with this, so stale ones can be told from others' slots. */
 export const SLOT_PREFIX = 'rtm_changes_';
-const PUBLICATION = 'supabase_realtime';
+/**
+ * postgres_changes' publication, and the one Broadcast from Database streams `realtime.messages`
+ * through: one slot follows both, so the two share the decoding and reconnection machinery.
+ */
+const PUBLICATIONS = 'supabase_realtime,supabase_realtime_messages_publication';
 /** How often the received position is reported when nothing asks for it (walsender timeout is 60 s). */
 const STATUS_INTERVAL_MS = 5_000;
 
@@ -23,7 +27,7 @@ export interface ReplicationStream {
 }
 
 /**
- * Stream pgoutput changes of the `supabase_realtime` publication from a TEMPORARY logical slot.
+ * Stream pgoutput changes of the realtime publications from a TEMPORARY logical slot.
  * Postgres drops a temporary slot when its session ends, however the process ends, so a killed run
  * leaks nothing; and each stream has its own slot, so two engines on one database do not interfere.
  * Resolves once streaming has started: every transaction committed after that is delivered.
@@ -90,7 +94,7 @@ export async function startReplication(
   const started = new Promise<void>((resolve) => connection.once('replicationStart', () => resolve()));
   const streaming = client
     .query(
-      `START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${PUBLICATION}')`,
+      `START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names '${PUBLICATIONS}')`,
     )
     .then(
       () => fail(new Error(`Replication on slot ${slot} ended unexpectedly`)),
