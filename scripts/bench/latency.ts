@@ -1,7 +1,10 @@
 /**
  * bench:latency — insert commit → subscriber callback, one subscriber on Node (supabase-js over ws)
- * and one in Chromium (supabase-js UMD), beside the floor (the pgoutput INSERT message on Node's own
- * replication connection), all three fed by the same inserts in the same run.
+ * and one in Chromium (supabase-js UMD) by postgres_changes, one on Node by Broadcast from Database
+ * (a trigger calling realtime.broadcast_changes into a private channel), beside the floor (the
+ * pgoutput INSERT message on Node's own replication connection), all fed by the same inserts in the
+ * same run. The trigger runs for the postgres_changes subscribers' inserts too: each commit also
+ * writes its realtime.messages row, as in an app that uses it.
  *
  * One clock: inserts are made from this process over a plain pg connection, and the commit instant
  * is `performance.now()` when the INSERT's acknowledgment resolves (autocommit: the ack is sent
@@ -13,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { type AuthorizeCost, measureAuthorizeCost, measureRoundTrip } from './authorize-cost.ts';
+import { installBroadcastTrigger, subscribeNodeBroadcast } from './broadcast-subscriber.ts';
 import { subscribeBrowser } from './browser-subscriber.ts';
 import { type ChildStack, startChildStack } from './child-stack.ts';
 import { startFloor } from './floor.ts';
@@ -29,8 +33,8 @@ const GAP_MS = 5;
 /** How long stragglers are awaited after the last insert before they count as lost. */
 const GRACE_MS = 10_000;
 
-type Receiver = 'floor' | 'node' | 'browser';
-const RECEIVERS: Receiver[] = ['floor', 'node', 'browser'];
+type Receiver = 'floor' | 'node' | 'browser' | 'broadcast';
+const RECEIVERS: Receiver[] = ['floor', 'node', 'browser', 'broadcast'];
 
 /**
  * The inserting session's commit mode: the cluster's default (stack/postgres/cluster.ts: sync, since
@@ -98,9 +102,9 @@ async function runInserts(
   )
     await new Promise((r) => setTimeout(r, 50));
   for (const id of ids) pending.delete(id);
-  const samples: Record<Receiver, number[]> = { floor: [], node: [], browser: [] };
-  const lost: Record<Receiver, number> = { floor: 0, node: 0, browser: 0 };
-  const late: Record<Receiver, number> = { floor: 0, node: 0, browser: 0 };
+  const samples: Record<Receiver, number[]> = { floor: [], node: [], browser: [], broadcast: [] };
+  const lost: Record<Receiver, number> = { floor: 0, node: 0, browser: 0, broadcast: 0 };
+  const late: Record<Receiver, number> = { floor: 0, node: 0, browser: 0, broadcast: 0 };
   const lostIds: { receiver: Receiver; index: number; id: string }[] = [];
   for (const entry of entries) {
     for (const r of RECEIVERS) {
@@ -151,6 +155,11 @@ export async function measureLatency(
       arrive('node', row.id, at),
     );
     closers.push(() => node.close());
+    closers.push(await installBroadcastTrigger(pool, 'public.tickets'));
+    const broadcast = await subscribeNodeBroadcast(stack, token, user.id, (record, at) =>
+      arrive('broadcast', record.id, at),
+    );
+    closers.push(() => broadcast.close());
     const browser = await subscribeBrowser(
       stack,
       { email: user.email, password: LOAD_PASSWORD },
@@ -177,6 +186,7 @@ export async function measureLatency(
           floor: summarize(samples.floor),
           node: summarize(samples.node),
           browser: summarize(samples.browser),
+          broadcast: summarize(samples.broadcast),
         },
       });
     }
@@ -236,6 +246,21 @@ export async function benchLatency(): Promise<BenchResult> {
         anchor: '—',
         pass: ratio <= 2,
         raw: ratio,
+      },
+      {
+        figure: `Node supabase-js, Broadcast from Database (private channel) p50/p95/p99 (n=${s.broadcast.n}, lost ${run.lost.broadcast}, >3 s ${run.late.broadcast})${tag}`,
+        value: `${ms(s.broadcast.p50)} / ${ms(s.broadcast.p95)} / ${ms(s.broadcast.p99)}`,
+        target: 'p99 ≤ 15 ms',
+        anchor: '—',
+        pass: s.broadcast.p99 <= 15 && run.lost.broadcast === 0,
+        raw: s.broadcast,
+      },
+      {
+        figure: `Broadcast p50 / floor p50 (postgres_changes: ${ratio.toFixed(2)}×)${tag}`,
+        value: `${(s.broadcast.p50 / s.floor.p50).toFixed(2)}×`,
+        target: '—',
+        anchor: '—',
+        raw: s.broadcast.p50 / s.floor.p50,
       },
       {
         figure: `Chromium supabase-js UMD p50/p95/p99 (n=${s.browser.n}, lost ${run.lost.browser}, >3 s ${run.late.browser})${tag}`,
