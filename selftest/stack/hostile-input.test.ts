@@ -129,6 +129,28 @@ describe('3. a vsn 1.0.0 ref that is an object', () => {
   });
 });
 
+describe('found by the fuzz suite', () => {
+  it('a presence key that is an object joins with a generated key, as hosted falls back to its default', async () => {
+    const ws = await rawOpen(socketUrl('2.0.0'));
+    ws.send(
+      '["1","1","realtime:x","phx_join",{"config":{"presence":{"key":{"toString":0},"enabled":true}}}]',
+    );
+    expect(await ws.next(v2('realtime:x', 'phx_reply', '1'))).toMatchObject([
+      '1',
+      '1',
+      'realtime:x',
+      'phx_reply',
+      { status: 'ok' },
+    ]);
+    ws.send(['1', '2', 'realtime:x', 'presence', { type: 'presence', event: 'track', payload: { here: 1 } }]);
+    const diff = (await ws.next(v2('realtime:x', 'presence_diff'))) as unknown[];
+    expect(Object.keys((diff[4] as { joins: object }).joins)).toEqual([
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+    ]);
+    ws.close();
+  });
+});
+
 /** One raw HTTP exchange on a fresh TCP connection; resolves with everything the server sent. */
 function rawHttp(request: string): Promise<string> {
   const { hostname, port } = new URL(apiUrl(stack));
@@ -236,24 +258,20 @@ describe('5 and 6. presence: a deep re-track, then close', () => {
   });
 });
 
+/** An anon socket joining `topic` with one postgres_changes binding on todos; its `system` payload. */
+async function anonTodosJoin(topic: string, filter: string): Promise<{ ws: RawSocket; system: unknown }> {
+  const ws = await rawOpen(socketUrl('2.0.0'));
+  const binding = { event: '*', schema: 'public', table: 'todos', filter };
+  ws.send(['1', '1', topic, 'phx_join', { config: { postgres_changes: [binding] } }]);
+  await ws.next(v2(topic, 'phx_reply', '1'));
+  const system = (await ws.next(v2(topic, 'system'))) as unknown[];
+  return { ws, system: system[4] };
+}
+
 describe('7. one subscription whose filter cannot be evaluated', () => {
   it('a like pattern ending in the escape character is refused when it subscribes', async () => {
-    const ws = await rawOpen(socketUrl('2.0.0'));
-    const topic = 'realtime:like-escape';
-    ws.send([
-      '1',
-      '1',
-      topic,
-      'phx_join',
-      {
-        config: {
-          postgres_changes: [{ event: '*', schema: 'public', table: 'todos', filter: 'task=like.\\' }],
-        },
-      },
-    ]);
-    await ws.next(v2(topic, 'phx_reply', '1'));
-    const system = (await ws.next(v2(topic, 'system'))) as unknown[];
-    expect(system[4]).toMatchObject({
+    const { ws, system } = await anonTodosJoin('realtime:like-escape', 'task=like.\\');
+    expect(system).toMatchObject({
       extension: 'postgres_changes',
       status: 'error',
       message: expect.stringContaining(
@@ -268,21 +286,8 @@ describe('7. one subscription whose filter cannot be evaluated', () => {
     // `in` is not probed at subscribe time (as hosted), and json has no equality operator: the
     // evaluation fails for every change, which used to drop the change for every subscriber.
     await stack.local.ctx.db.admin.query('alter table public.todos add column if not exists meta json');
-    const ws = await rawOpen(socketUrl('2.0.0'));
-    const topic = 'realtime:json-in';
-    ws.send([
-      '1',
-      '1',
-      topic,
-      'phx_join',
-      {
-        config: {
-          postgres_changes: [{ event: '*', schema: 'public', table: 'todos', filter: 'meta=in.(1)' }],
-        },
-      },
-    ]);
-    await ws.next(v2(topic, 'phx_reply', '1'));
-    expect(((await ws.next(v2(topic, 'system'))) as unknown[])[4]).toMatchObject({ status: 'ok' });
+    const { ws, system } = await anonTodosJoin('realtime:json-in', 'meta=in.(1)');
+    expect(system).toMatchObject({ status: 'ok' });
     for (let i = 0; i < 3; i++) await stillServing();
     ws.close();
   });

@@ -523,8 +523,7 @@ function parseConfig(payload: Record<string, unknown>): JoinConfig {
     self: flag(broadcast['self']),
     replicationReady: flag(broadcast['replication_ready']),
     presenceEnabled: flag(presence['enabled']),
-    // Hosted (`Join.presence_key`) generates a UUID when the key is "" or absent.
-    presenceKey: rawKey === undefined || rawKey === null || rawKey === '' ? randomUUID() : String(rawKey),
+    presenceKey: presenceKey(rawKey),
     isPrivate: flag(config['private']),
     // The reply echoes the params exactly as sent (nulls dropped, as `pg_change_params` does).
     bindings: changes.filter(isRecord).map((params) => {
@@ -532,6 +531,17 @@ function parseConfig(payload: Record<string, unknown>): JoinConfig {
       return { id: bindingId(p), params: p };
     }),
   };
+}
+
+/**
+ * Hosted (`Join.presence_key`) generates a UUID when the key is "" or absent; a key that is not a
+ * string or a number fails the join payload's validation, which hosted only logs before going on
+ * with the default (a UUID). String() of an object such as `{"toString":0}` would throw.
+ */
+function presenceKey(raw: unknown): string {
+  if (typeof raw === 'string' && raw !== '') return raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  return randomUUID();
 }
 
 /** `FlexibleBoolean`: true/false or their case-insensitive strings. */
