@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../stack/keys.ts';
 import { type MatrixDeployment, startMatrixDeployment } from '../catalogue/support/deployment.ts';
 import { describeRun, ROOT, runMatrix } from '../catalogue/support/matrix.ts';
+import { listMatrix } from '../support/playwright-list.ts';
 
 /**
  * Bad configuration through the real CLI: `npx playwright test --list` with a broken environments
@@ -52,28 +52,6 @@ function variant(name: string, body: string): string {
       `const base = { ...help, environmentsDir: ${JSON.stringify(join(ROOT, 'environments'))} };\n${body}\n`,
   );
   return path;
-}
-
-function listMatrix(
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['playwright', 'test', '--list'], {
-      cwd: ROOT,
-      env: { ...process.env, CI: '', FORCE_COLOR: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output, ms: performance.now() - started }));
-  });
 }
 
 /** The EnvironmentError's problem lines as Playwright prints them (its message, before the stack). */

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configFilePath, loadMatrixConfig, MatrixConfigError } from '../../fixtures/config/matrix-config.ts';
 import { ROOT } from '../catalogue/support/matrix.ts';
+import { listMatrix } from '../support/playwright-list.ts';
 
 /**
  * A team keeps its config in its own folder, not in this repo: `.ts`, `.mts`, `.js` or `.mjs`, in a
@@ -234,22 +234,3 @@ describe('the matrix CLI with a config outside the repo', () => {
     expect(projects.sort()).toEqual(['buyer-live', 'buyer-staging', 'seller-live', 'seller-staging']);
   });
 });
-
-function listMatrix(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['playwright', 'test', '--list'], {
-      cwd: ROOT,
-      env: { ...process.env, CI: '', FORCE_COLOR: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
