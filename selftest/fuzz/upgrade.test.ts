@@ -377,10 +377,20 @@ function reachesKeyCheck(req: RawRequest): boolean {
   );
 }
 
-/** The key the server checks: `x-api-key` when sent, else the `apikey` query param (auth.ts). */
-function effectiveKey(r: UpgradeRecipe, headers: [string, string][]): TokenRecipe | undefined {
-  if (headers.some(([n]) => n.toLowerCase() === 'x-api-key')) return r.key.header ?? r.key.token;
-  return r.key.via === 'query' || r.key.via === 'both' ? r.key.token : undefined;
+/**
+ * The key the server checks: `x-api-key` when sent, else the `apikey` query param (auth.ts) — when
+ * the target still has one: a `#` before the `?` makes the query part of the fragment, which no
+ * server reads (the request is then refused as "API key is missing").
+ */
+function effectiveKey(
+  r: UpgradeRecipe,
+  req: { target: string; headers: [string, string][] },
+): TokenRecipe | undefined {
+  if (req.headers.some(([n]) => n.toLowerCase() === 'x-api-key')) return r.key.header ?? r.key.token;
+  if (r.key.via !== 'query' && r.key.via !== 'both') return undefined;
+  const hash = req.target.indexOf('#');
+  const query = req.target.indexOf('?');
+  return query >= 0 && (hash < 0 || query < hash) ? r.key.token : undefined;
 }
 
 async function exchange(r: UpgradeRecipe): Promise<void> {
@@ -392,7 +402,7 @@ async function exchange(r: UpgradeRecipe): Promise<void> {
     throw new Error(`the server upgraded a request it must refuse (${v.why}):\n${describeRequest(req)}`);
   }
   // A 401 from the socket's key check: a key whose refusal is certain must get its exact wording.
-  const key = effectiveKey(r, req.headers);
+  const key = effectiveKey(r, req);
   const refusal = key ? certainRefusal(key) : undefined;
   if (status === 401 && refusal && reachesKeyCheck(req)) {
     const body = answer.body.toString();
