@@ -130,6 +130,23 @@ describe('3. a vsn 1.0.0 ref that is an object', () => {
 });
 
 describe('found by the fuzz suite', () => {
+  it.each([
+    ['select', `select=${'a('.repeat(3000)}id${')'.repeat(3000)}`],
+    ['or', `or=(${'and('.repeat(2000)}id.eq.1${')'.repeat(2000)})`],
+  ])(
+    'REST refuses %s nested thousands deep as a parse error (a deep select overflowed the parser: 500)',
+    async (_what, query) => {
+      const res = await fetch(`${apiUrl(stack)}/rest/v1/todos?${query}`, {
+        headers: { apikey: stack.local.config.anonKey },
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { code: string; details: string };
+      expect(body.code).toBe('PGRST100');
+      expect(body.details).toMatch(/expecting at most 64 nested levels$/);
+      await stillServing();
+    },
+  );
+
   it('a presence key that is an object joins with a generated key, as hosted falls back to its default', async () => {
     const ws = await rawOpen(socketUrl('2.0.0'));
     ws.send(

@@ -5,8 +5,16 @@ import { queryParamError } from '../errors.ts';
  * PostgREST's grammar (`ApiRequest/QueryParams.hs`). Failures are PGRST100 with the parameter, the
  * 1-based column and what was expected, as PostgREST reports them.
  */
+/**
+ * Deepest nesting of embedded resources (`select=a(b(c))`) or logic trees (`or=(and(…))`) a request
+ * may use. PostgREST's Haskell parser has no limit; these parsers recurse on Node's stack, which a
+ * hostile query a few thousand levels deep would overflow. No real query comes near 64.
+ */
+export const MAX_NESTING = 64;
+
 export class Cursor {
   pos = 0;
+  private depth = 0;
   constructor(
     readonly text: string,
     /** "select parameter", "filter", "order", "logic tree" … as PostgREST names it. */
@@ -45,6 +53,17 @@ export class Cursor {
     const start = this.pos;
     while (!this.done && ok(this.peek())) this.pos++;
     return this.text.slice(start, this.pos);
+  }
+
+  /** Run `inner` one nesting level deeper, refusing past MAX_NESTING as a parse error. */
+  nested<T>(inner: () => T): T {
+    if (this.depth >= MAX_NESTING) throw this.fail(`at most ${MAX_NESTING} nested levels`);
+    this.depth++;
+    try {
+      return inner();
+    } finally {
+      this.depth--;
+    }
   }
 
   fail(expecting: string): Error {

@@ -157,7 +157,7 @@ function logicTree(c: Cursor): LogicTree {
     const children: LogicTree[] = [];
     for (;;) {
       c.skipSpaces();
-      children.push(logicTree(c));
+      children.push(c.nested(() => logicTree(c)));
       c.skipSpaces();
       if (!c.eat(',')) break;
     }

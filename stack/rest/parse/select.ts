@@ -117,7 +117,7 @@ function relation(c: Cursor, name: string, alias: string | undefined, spread: bo
     else hint = param;
   }
   c.expect('(', '"(" (embedded resource)');
-  const children = c.peek() === ')' ? [] : forest(c);
+  const children = c.peek() === ')' ? [] : c.nested(() => forest(c));
   c.expect(')');
   c.skipSpaces();
   if (!atEnd(c)) throw c.fail('"," or end of input');
