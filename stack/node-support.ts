@@ -19,7 +19,7 @@ export function nodeMajor(version: string = process.version): number {
 export function nodeNotice(version: string = process.version): string | undefined {
   if (!(nodeMajor(version) <= 20)) return undefined;
   return (
-    `Node ${version}: supported by realtime-matrix (Node 20 works; 22+ recommended). ` +
+    `Node ${version}: supported by realtime-matrix (Node 20.6+ works; 22+ recommended). ` +
     '@supabase/supabase-js deprecates Node 20 and below and asks for 22 or later ' +
     '(https://github.com/orgs/supabase/discussions/45715); said once per run here, not per process.'
   );
