@@ -136,11 +136,17 @@ async function probe<T extends { ok: true }>(
   }
 }
 
-/** The socket's `x-*` request headers, as hosted passes them to `request.headers`. */
-export function xHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+/**
+ * Request headers as `request.headers` sees them (one string each). The socket passes only its
+ * `x-*` headers, as hosted's socket does; the HTTP API passes them all.
+ */
+export function policyHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  keep: (name: string) => boolean = () => true,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (!k.startsWith('x-') || v === undefined) continue;
+    if (v === undefined || !keep(k)) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;

@@ -4,7 +4,7 @@ import { gatewayCredentials } from '../http/gateway.ts';
 import { HttpError, sendJson } from '../http/server.ts';
 import { type Claims, JwtError } from '../jwt.ts';
 import type { Logger } from '../log.ts';
-import { checkWrite } from './authorization.ts';
+import { checkWrite, policyHeaders } from './authorization.ts';
 import { Hub } from './hub.ts';
 import { message, type Outgoing } from './wire/message.ts';
 
@@ -32,7 +32,7 @@ export async function handleBroadcastApi(
   if (req.method !== 'POST')
     throw new HttpError(405, { message: `Method ${req.method} not allowed; use POST` });
   const claims = await authenticate(ctx, req, url);
-  const headers = requestHeaders(req);
+  const headers = policyHeaders(req.headers);
   // One write check per distinct private topic of the request (hosted's batch does the same).
   const writes = new Map<string, Promise<boolean>>();
   const mayWrite = (topic: string) => {
@@ -109,15 +109,6 @@ async function send(
   }
   const n = hub.fanout(Hub.key(`realtime:${topic}`, isPrivate), out);
   log.debug('broadcast api', { topic, isPrivate, receivers: n, role: claims.role });
-}
-
-/** Hosted's HTTP API passes every request header to `request.headers` (the socket only `x-*`). */
-function requestHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
 }
 
 interface BatchMessage {

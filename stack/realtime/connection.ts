@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { Channel, type ChannelDeps, type ChannelHost, type JoinOutcome } from './channel.ts';
-import { closeReason, preview } from './wire/bounds.ts';
+import { closeReason, errorText, preview } from './wire/bounds.ts';
 import {
   FrameError,
   type Incoming,
@@ -215,7 +215,7 @@ export class Connection implements ChannelHost {
       this.deps.log.error('join failed unexpectedly', {
         socket: this.id,
         topic,
-        error: String((error as Error)?.stack ?? error),
+        error: errorText(error),
       });
       outcome = { ok: false, reason: `UnknownErrorOnChannel: ${(error as Error)?.message ?? String(error)}` };
     }
@@ -293,13 +293,4 @@ function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
-}
-
-/** An error for a log line; never throws itself, whatever was thrown. */
-function errorText(error: unknown): string {
-  try {
-    return error instanceof Error ? String(error.stack ?? error.message).slice(0, 2000) : preview(error);
-  } catch {
-    return 'an error that cannot be rendered';
-  }
 }

@@ -4,12 +4,13 @@ import { WebSocketServer } from 'ws';
 import type { ProjectContext } from '../context.ts';
 import { originAllowed, rejectUpgrade } from '../http/server.ts';
 import { authorizeUpgrade } from './auth.ts';
-import { xHeaders } from './authorization.ts';
+import { policyHeaders } from './authorization.ts';
 import type { ChangesEngine } from './changes-api.ts';
 import type { ChannelDeps } from './channel.ts';
 import { Connection, type ConnectionLimits } from './connection.ts';
 import { Hub } from './hub.ts';
 import { PresenceRegistry } from './presence.ts';
+import { errorText } from './wire/bounds.ts';
 import { serializerFor } from './wire/serializer.ts';
 
 export const SOCKET_PATH = '/realtime/v1/websocket';
@@ -46,7 +47,7 @@ export function createRealtimeServer(
   const hub = new Hub((error, key) =>
     log.error('a member threw during fan-out; the others still got the frame', {
       topic: key,
-      error: String((error as Error)?.stack ?? error).slice(0, 2000),
+      error: errorText(error),
     }),
   );
   const deps: ChannelDeps = { ctx, engine, hub, presence: new PresenceRegistry(hub), log };
@@ -94,7 +95,7 @@ export function createRealtimeServer(
         origin,
         auth.token,
         limits,
-        xHeaders(req.headers),
+        policyHeaders(req.headers, (name) => name.startsWith('x-')),
       );
       connections.add(connection);
       ws.once('close', () => connections.delete(connection));
@@ -115,7 +116,7 @@ export function createRealtimeServer(
         return;
       }
       accept(req, socket, head, url).catch((error: unknown) => {
-        log.error('upgrade failed', { error: String((error as Error)?.stack ?? error) });
+        log.error('upgrade failed', { error: errorText(error) });
         if (socket.writable) rejectUpgrade(socket, 500, { error: 'Error connecting to Realtime' });
       });
     },

@@ -132,8 +132,10 @@ export async function evaluateInSql(
 ): Promise<Map<string, boolean>> {
   const results = new Map<string, boolean>();
   const asked: { f: CompiledFilter; value: string | null }[] = [];
+  const seen = new Set<string>();
   for (const f of pending) {
-    if (results.has(f.key) || asked.some((a) => a.f.key === f.key)) continue;
+    if (seen.has(f.key)) continue;
+    seen.add(f.key);
     if (!row.has(f.column)) {
       results.set(f.key, false);
       continue;

@@ -136,3 +136,12 @@ export function parseFrameJson(data: Buffer): unknown {
   }
   return parsed;
 }
+
+/** An error for a log line: bounded, and never throws itself, whatever was thrown. */
+export function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.stack ?? error.message).slice(0, 2000) : preview(error);
+  } catch {
+    return 'an error that cannot be rendered';
+  }
+}
