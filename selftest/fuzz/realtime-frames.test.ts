@@ -326,6 +326,9 @@ const joinArb: fc.Arbitrary<Tree> = fc.oneof(
           { enabled: fc.constantFrom<Tree>(true, 'true', false), key: fc.oneof(hostileString, tree) },
           { requiredKeys: ['enabled'], noNullPrototype: true },
         ),
+        // Mostly public (so the channel joins and its traffic is fuzzed); sometimes private, which
+        // runs the read probe for an anon token with no policy and is refused.
+        private: fc.constantFrom<Tree>(false, false, false, true, 'true'),
       })
       .map((config) => ({ config }) as Tree),
   },
