@@ -13,6 +13,7 @@ const MEANING: Record<string, string> = {
   SOCKET_BLOCKED: 'socket blocked by the browser',
   SOCKET_REJECTED: 'socket upgrade rejected',
   JOINED_AS_ANON: 'channel joined as anon',
+  JOIN_UNAUTHORIZED: 'private channel read refused',
   JOIN_ERROR: 'join refused',
   JOIN_TIMEOUT: 'join unanswered',
   CHANGES_UNAVAILABLE: 'postgres_changes unavailable',

@@ -35,6 +35,7 @@ const FAULT_OF_FINDING: Partial<Record<FindingId, string>> = {
 const DOCTOR_ASPECTS: Partial<Record<SummaryCell['verdict'], Aspect[]>> = {
   CHANGES_UNAVAILABLE: ['system_message', 'subscription'],
   NO_EVENT: ['events', 'subscription', 'join_identity'],
+  JOIN_UNAUTHORIZED: ['join_reply', 'join_identity'],
   JOIN_ERROR: ['join_reply', 'join_identity'],
 };
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { postgresChangesKind } from '../../fixtures/ladder/kinds/postgres-changes.ts';
 import { unsettledSockets } from '../../fixtures/ladder/readiness.ts';
 import {
   frame,
@@ -10,23 +11,25 @@ import {
   userToken,
 } from './support/evidence-builder.ts';
 
+const PG = postgresChangesKind({ schema: 'public', name: 'tickets' });
+
 /**
  * Before exactly-once is judged the ladder waits until no realtime socket of the page is still
  * setting up the topic: a second subscription started by a re-render or a retry must be seen.
  */
 describe('unsettledSockets: a second subscription still joining is waited for', () => {
   it('a socket created but not yet answered (Chromium opens one socket per host at a time)', () => {
-    expect(unsettledSockets([socket([], { id: 2, handshake: undefined })], TOPIC)).toEqual([2]);
+    expect(unsettledSockets([socket([], { id: 2, handshake: undefined })], TOPIC, PG)).toEqual([2]);
   });
 
   it('a socket open but silent: supabase-js sends its buffered join the moment it opens', () => {
-    expect(unsettledSockets([socket([], { id: 3 })], TOPIC)).toEqual([3]);
+    expect(unsettledSockets([socket([], { id: 3 })], TOPIC, PG)).toEqual([3]);
   });
 
   it('a join without a reply, or with an ok reply and no postgres_changes answer yet', async () => {
     const token = await userToken();
-    expect(unsettledSockets([socket([joinFrame(2010, token)])], TOPIC)).toEqual([1]);
-    expect(unsettledSockets([socket([joinFrame(2010, token), joinOk(2020)])], TOPIC)).toEqual([1]);
+    expect(unsettledSockets([socket([joinFrame(2010, token)])], TOPIC, PG)).toEqual([1]);
+    expect(unsettledSockets([socket([joinFrame(2010, token), joinOk(2020)])], TOPIC, PG)).toEqual([1]);
   });
 
   it('settled: subscribed, refused, system error, closed, failed, or busy with other topics only', async () => {
@@ -65,7 +68,7 @@ describe('unsettledSockets: a second subscription still joining is waited for', 
       { id: 7 },
     );
     expect(
-      unsettledSockets([subscribed, systemError, refused, closed, failed, rejected, otherTopic], TOPIC),
+      unsettledSockets([subscribed, systemError, refused, closed, failed, rejected, otherTopic], TOPIC, PG),
     ).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ const STAGE_OF: Partial<Record<Verdict, Stage>> = {
   SOCKET_BLOCKED: 'socket_opened',
   SOCKET_REJECTED: 'socket_opened',
   JOINED_AS_ANON: 'socket_identity',
+  JOIN_UNAUTHORIZED: 'channel_joined',
   JOIN_ERROR: 'channel_joined',
   JOIN_TIMEOUT: 'channel_joined',
   CHANGES_UNAVAILABLE: 'changes_ready',
