@@ -79,8 +79,19 @@ export const summaryCellSchema = z.object({
     .object({ schema: z.string(), name: z.string(), primaryKey: z.array(z.string()) })
     .nullable()
     .default(null),
-  /** The channel the cell was judged on (found by its postgres_changes bindings, or the config's). */
+  /** The channel the cell was judged on (found by its bindings or broadcast topic, or the config's). */
   channelTopic: z.string().nullable().default(null),
+  /**
+   * How the change travels: `{kind: 'postgres_changes'}`, or `{kind: 'broadcast', topic, event,
+   * private}` (the topic as the app's trigger computes it for the cell's row); null when no evidence.
+   */
+  changes: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('postgres_changes') }),
+      z.object({ kind: z.literal('broadcast'), topic: z.string(), event: z.string(), private: z.boolean() }),
+    ])
+    .nullable()
+    .default(null),
   /** How the portal signed the user in (ui, api, custom). */
   signInStrategy: z.string().nullable().default(null),
   /** Claims the portal requires of the user's token. */

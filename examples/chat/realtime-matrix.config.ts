@@ -10,6 +10,10 @@ import { CHAT_APP } from './stack-app.ts';
  * - `member` signs in through a labelled form at /sign-in (no test ids) and joins a channel per
  *   room with a `room_id=eq.1` filter, beside a presence and a broadcast channel.
  * - `moderator` has SSO only, so the matrix uses the `api` strategy and opens /queue.
+ * - `live` is the member's page built the way Supabase now recommends: a trigger sends each message
+ *   with `realtime.broadcast_changes` to the private topic `room:<room_id>`, and RLS on
+ *   `realtime.messages` admits members of the room. Its cells prove a Broadcast arrives, not a
+ *   postgres_changes event.
  */
 const ROOM = 1;
 
@@ -45,6 +49,25 @@ export default defineMatrix({
       signIn: { strategy: 'ui', path: '/sign-in' },
       signedIn: { url: /\/rooms\/\d+$/, locator: (page) => page.getByText(/^Signed in as /) },
       signedInAs: (page) => page.getByText(/^Signed in as /),
+      shows: messageShown,
+    },
+    live: {
+      urlKey: 'PORTAL_LIVE_URL',
+      user: {
+        emailKey: 'USER_LIVE_EMAIL',
+        passwordVarKey: 'USER_LIVE_PASSWORD_VAR',
+        appMetadata: { chat_role: 'member' },
+      },
+      signIn: { strategy: 'ui', path: '/sign-in' },
+      signedIn: { url: /\/rooms\/\d+$/, locator: (page) => page.getByText(/^Signed in as /) },
+      signedInAs: (page) => page.getByText(/^Signed in as /),
+      changes: {
+        kind: 'broadcast',
+        // The topic the messages trigger computes: 'room:' || room_id.
+        topic: ({ row }) => `room:${row['room_id']}`,
+        event: 'INSERT',
+        private: true,
+      },
       shows: messageShown,
     },
     moderator: {

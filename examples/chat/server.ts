@@ -9,11 +9,12 @@ import type { PortalServeOptions, ServedPortal } from '../../stack/app.ts';
 import { listen } from '../../stack/project.ts';
 
 const APP_DIR = fileURLToPath(new URL('./app/', import.meta.url));
-const PORTALS = ['member', 'moderator'] as const;
+const PORTALS = ['member', 'moderator', 'live'] as const;
 
 /** Client-side routes of each portal; the app picks the view once it knows the session. */
 const ROUTES: Record<(typeof PORTALS)[number], RegExp> = {
   member: /^\/(sign-in|rooms\/\d+)?$/,
+  live: /^\/(sign-in|rooms\/\d+)?$/,
   moderator: /^\/(queue|not-allowed)?$/,
 };
 
@@ -31,7 +32,7 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Serve one portal of the chat example (member or moderator) from the one codebase in app/. The
+ * Serve one portal of the chat example (member, moderator or live) from the one codebase in app/. The
  * page carries its config as a JSON data block (never executed, so no CSP blocks it), read on every
  * load with the deployment's overrides: a stale anon key and a CSP are what this app can express.
  */

@@ -13,7 +13,7 @@ async function serve(options: PortalServeOptions): Promise<ServedPortal> {
 /**
  * The chat example as the embedded stack deploys it: its own supabase/ (rooms, memberships,
  * messages; reference data in a migration, since prod applies migrations only), no access token hook,
- * and two portals from one codebase. No seed.sql users: the stack makes both users through the admin
+ * and three portals from one codebase. No seed.sql users: the stack makes both users through the admin
  * API in every env, with the app_metadata the RLS policies read.
  */
 export const CHAT_APP: StackApp = {
@@ -25,6 +25,13 @@ export const CHAT_APP: StackApp = {
       name: 'member',
       localPort: 3100,
       seedEmail: 'member@chat.test',
+      seedAppMetadata: { chat_role: 'member' },
+      serve,
+    },
+    {
+      name: 'live',
+      localPort: 3102,
+      seedEmail: 'live@chat.test',
       seedAppMetadata: { chat_role: 'member' },
       serve,
     },

@@ -12,14 +12,19 @@ import { describeRun, type MatrixRun, ROOT, runMatrix } from './support/matrix.t
  * Issue 11, the proof that the matrix is not a demo of itself: a second app of another shape
  * (examples/chat: a bigint-keyed `messages` table, RLS by room membership, a labelled login at
  * /sign-in with no test ids, a channel per room with a filter beside presence and broadcast ones, an
- * SSO-only portal signed in by the `api` strategy) tested by its own config file alone. Healthy, its
- * four cells pass under their own names; with catalogue faults on, each faulted cell gets the
+ * SSO-only portal signed in by the `api` strategy, and a portal on Broadcast from Database: a private
+ * `room:<id>` topic fed by a trigger, RLS on realtime.messages) tested by its own config file alone.
+ * Healthy, its six cells pass under their own names; with catalogue faults on, each faulted cell gets the
  * catalogue's verdict and the diagnosis names the fault in the app's own terms.
  */
 const CONFIG = join(ROOT, 'examples/chat/realtime-matrix.config.ts');
 /** Where the chat keeps the matrix's rows (its config's table). */
 const CHAT_ROWS = { schema: 'public', name: 'messages', tagColumn: 'body' };
-const CELLS = ['member-local', 'moderator-local', 'member-prod', 'moderator-prod'];
+const CELLS = ['member-local', 'moderator-local', 'live-local', 'member-prod', 'moderator-prod', 'live-prod'];
+/** The portals that receive postgres_changes: only their cells feel a postgres_changes fault. */
+const POSTGRES_CHANGES = ['member', 'moderator'];
+/** Faults whose mechanism is postgres_changes' own: a broadcast cell of the env must still pass. */
+const POSTGRES_CHANGES_FAULTS = ['table-not-published'];
 
 let deployment: MatrixDeployment;
 const runs: MatrixRun[] = [];
@@ -50,7 +55,7 @@ async function run(label: string, faults: CatalogueRun['faults'] = []): Promise<
 }
 
 describe('examples/chat: a second app, tested by its config alone', () => {
-  it('healthy: its four cells pass under their own names, on the channels found by their bindings', {
+  it('healthy: its six cells pass under their own names, on the channels found by their bindings or topic', {
     timeout: 240_000,
   }, async () => {
     const result = await run('chat-healthy');
@@ -74,10 +79,20 @@ describe('examples/chat: a second app, tested by its config alone', () => {
         strategy: 'api',
       });
       expect(member.table, why).toEqual({ schema: 'public', name: 'messages', primaryKey: ['id'] });
+      // The live page joins room:1 privately and hears the trigger's broadcast_changes INSERT.
+      const live = byCell.get(`live-${env}`)!;
+      expect({ topic: live.channelTopic, changes: live.changes }, why).toEqual({
+        topic: 'realtime:room:1',
+        changes: { kind: 'broadcast', topic: 'room:1', event: 'INSERT', private: true },
+      });
+      expect(live.stages.find((s) => s.stage === 'event_delivered')?.summary, why).toContain(
+        'arrived as broadcast INSERT (private) on realtime:room:1',
+      );
     }
     // The terminal table names the app's portals.
     expect(result.output).toMatch(/^member\s+PASS .*PASS/m);
     expect(result.output).toMatch(/^moderator\s+PASS .*PASS/m);
+    expect(result.output).toMatch(/^live\s+PASS .*PASS/m);
     // Every message the matrix inserted is gone.
     expect(Object.values(await taggedRows(deployment.stack, CHAT_ROWS)).flat(), why).toEqual([]);
   });
@@ -146,7 +161,10 @@ describe('examples/chat: a second app, tested by its config alone', () => {
       const byCell = new Map<string, CellResult>(result.cells.map((c) => [c.cell, c]));
       const faulted = new Map<string, CatalogueRun['faults'][number]>();
       for (const f of round.faults) {
-        for (const cell of CELLS.filter((c) => c === f.target || c.endsWith(`-${f.target}`)))
+        const feels = (cell: string) =>
+          !POSTGRES_CHANGES_FAULTS.includes(f.fault) ||
+          POSTGRES_CHANGES.some((p) => cell.startsWith(`${p}-`));
+        for (const cell of CELLS.filter((c) => (c === f.target || c.endsWith(`-${f.target}`)) && feels(c)))
           faulted.set(cell, f);
       }
       for (const cell of CELLS) {

@@ -75,7 +75,7 @@ describe('examples/chat on the embedded stack', () => {
     expect(stack.app.name).toBe('chat');
     for (const env of ['local', 'prod'] as const) {
       const d = deployment(stack, env);
-      expect(Object.keys(d.origins)).toEqual(['member', 'moderator']);
+      expect(Object.keys(d.origins)).toEqual(['member', 'live', 'moderator']);
       expect(seededUser(d, 'member').email).toBe('member@chat.test');
       const { rows } = await d.project.ctx.db.admin.query(
         `select (select count(*)::int from public.rooms) as rooms,
@@ -86,6 +86,7 @@ describe('examples/chat on the embedded stack', () => {
     }
     expect(deployment(stack, 'prod').project.config.allowedOrigins).toEqual([
       `https://member.prod.localhost:${stack.edge?.port}`,
+      `https://live.prod.localhost:${stack.edge?.port}`,
       `https://moderator.prod.localhost:${stack.edge?.port}`,
     ]);
     expect(deployment(stack, 'local').project.config.accessTokenHook).toBeUndefined();
@@ -116,6 +117,33 @@ describe('examples/chat on the embedded stack', () => {
       await messages(page).filter({ hasText: shown }).waitFor({ timeout: WAIT_MS });
       expect(await messages(page).filter({ hasText: hidden }).count()).toBe(0);
       expect(await page.locator('[data-testid]').count()).toBe(0);
+    });
+  }
+
+  for (const env of ['local', 'prod'] as const) {
+    it(`${env}: the live page hears its room by Broadcast from Database on a private channel, not room 2`, {
+      timeout: 60_000,
+    }, async () => {
+      const d = deployment(stack, env);
+      const user = seededUser(d, 'live');
+      const page = await newPage();
+      await page.goto(`${portalUrl(d, 'live')}/sign-in`);
+      await page.getByLabel('Email address').fill(user.email);
+      await page.getByLabel('Password').fill(user.password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(/\/rooms\/1$/, { timeout: WAIT_MS });
+      // "Live" = SUBSCRIBED: the private join passed the read check on realtime.messages.
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Live$/ })
+        .waitFor({ timeout: WAIT_MS });
+
+      const hidden = `live room 2 ${env} ${Date.now()}`;
+      const shown = `live room 1 ${env} ${Date.now()}`;
+      await insertMessage(d, 2, hidden);
+      await insertMessage(d, 1, shown);
+      await messages(page).filter({ hasText: shown }).waitFor({ timeout: WAIT_MS });
+      expect(await messages(page).filter({ hasText: hidden }).count()).toBe(0);
     });
   }
 

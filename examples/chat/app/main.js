@@ -84,18 +84,25 @@ async function roomPage(roomId) {
   for (const m of history.data ?? []) messages.add(m);
 
   await realtimeAs(session);
-  supabase
-    .channel(`room:${roomId}`)
-    .on(
-      'postgres_changes',
-      { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` },
-      (payload) => messages.add(payload.new),
-    )
-    .subscribe((state, error) => {
-      status.textContent =
-        state === 'SUBSCRIBED' ? 'Live' : `Realtime: ${state}${error ? ` (${error.message})` : ''}`;
-      debug('room channel', state, error);
-    });
+  const channel =
+    config.portal === 'live'
+      ? // Broadcast from Database: the messages trigger sends each change to the private topic
+        // room:<id>; realtime.messages RLS lets members of the room hear it.
+        supabase
+          .channel(`room:${roomId}`, { config: { private: true } })
+          .on('broadcast', { event: 'INSERT' }, (message) => messages.add(message.payload.record))
+      : supabase
+          .channel(`room:${roomId}`)
+          .on(
+            'postgres_changes',
+            { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` },
+            (payload) => messages.add(payload.new),
+          );
+  channel.subscribe((state, error) => {
+    status.textContent =
+      state === 'SUBSCRIBED' ? 'Live' : `Realtime: ${state}${error ? ` (${error.message})` : ''}`;
+    debug('room channel', state, error);
+  });
   const online = supabase.channel('online', { config: { presence: { key: email } } });
   online.subscribe(async (state) => {
     if (state === 'SUBSCRIBED') await online.track({ email, online_at: new Date().toISOString() });
@@ -161,7 +168,7 @@ function notAllowedPage() {
 // ── routes ───────────────────────────────────────────────────────────────────────────────────────
 
 const path = window.location.pathname;
-if (config.portal === 'member') {
+if (config.portal === 'member' || config.portal === 'live') {
   const room = /^\/rooms\/(\d+)$/.exec(path);
   if (room) await roomPage(Number(room[1]));
   else if (path === '/sign-in') signInPage();
