@@ -133,7 +133,13 @@ function joinFrames(c: SummaryCell) {
 function subscriptionValue(c: SummaryCell): string {
   const joins = joinFrames(c);
   if (joins.length === 0) return 'no phx_join sent';
-  const payload = (joins[0]!.payload ?? {}) as { config?: { postgres_changes?: unknown[] } };
+  const payload = (joins[0]!.payload ?? {}) as {
+    config?: { postgres_changes?: unknown[]; private?: unknown };
+  };
+  if (c.changes?.kind === 'broadcast') {
+    // A Broadcast cell's subscription is its topic and whether it joined it private.
+    return `broadcast on ${c.channelTopic ?? '?'}, private: ${payload.config?.private === true}; joins sent ${joins.length}`;
+  }
   const bindings = (payload.config?.postgres_changes ?? []) as Record<string, unknown>[];
   const shown = bindings.map(
     (b) =>

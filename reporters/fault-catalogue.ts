@@ -71,14 +71,32 @@ export function matchFault(cell: SummaryCell, peers: readonly SummaryCell[]): Fa
     case 'SOCKET_REJECTED':
       return socketRejected(cell, peers);
     case 'JOINED_AS_ANON':
+      if (privateBroadcast(cell))
+        return {
+          fault: 'broadcast-anon-join',
+          aspects: ['join_identity', 'join_reply'],
+          nextStep: `The private channel ${cell.channelTopic ?? ''} was joined with the anon key, before the session reached realtime, and the read check refused it: await supabase.realtime.setAuth(session.access_token) (or let supabase-js forward INITIAL_SESSION) before subscribe(); a policy that admits anon would hide this and run the channel as anon for its whole life.`,
+        };
       return {
         fault: 'session-not-forwarded',
         aspects: ['join_identity'],
         nextStep:
           "The portal's realtime client joins without the user's JWT (the URL apikey is the anon key in every cell; that part is normal): create the channel after sign-in with the same supabase client, or call supabase.realtime.setAuth(session.access_token); global.headers do not reach realtime.",
       };
+    case 'JOIN_UNAUTHORIZED':
+      return {
+        fault: 'broadcast-no-select-policy',
+        aspects: ['join_reply', 'join_identity'],
+        nextStep: `The read check on realtime.messages refused ${cell.portal}'s user for ${cell.channelTopic ?? 'the topic'} on ${cell.env}: add (in a migration) a SELECT policy on realtime.messages for the role that admits this topic and user — compare (select realtime.topic()) with the sub-topic, without \`realtime:\` — then rerun ${project}.`,
+      };
     case 'JOIN_ERROR': {
       const reason = ASPECTS.join_reply.read(cell);
+      if (/PrivateOnly/.test(reason))
+        return {
+          fault: 'broadcast-private-only',
+          aspects: ['join_reply'],
+          nextStep: `The ${cell.env} project allows private channels only ("Allow public access" is off in its Realtime settings), and ${cell.portal} joins ${cell.channelTopic ?? 'its channel'} as a public channel: join with { config: { private: true } } and a SELECT policy on realtime.messages, or allow public access again.`,
+        };
       if (/expired/i.test(reason))
         return {
           fault: 'expired-token',
@@ -205,7 +223,13 @@ function doctorMatch(cell: SummaryCell): FaultMatch | undefined {
   return undefined;
 }
 
+/** The cell proves a Broadcast on a private channel (config `changes.private`, the default). */
+function privateBroadcast(cell: SummaryCell): boolean {
+  return cell.changes?.kind === 'broadcast' && cell.changes.private;
+}
+
 function noEvent(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
+  if (cell.changes?.kind === 'broadcast') return noBroadcast(cell);
   const mine = ASPECTS.subscription.read(cell);
   const filtered = / filter /.test(mine) && peers.some((p) => !/ filter /.test(ASPECTS.subscription.read(p)));
   if (filtered) {
@@ -221,5 +245,28 @@ function noEvent(cell: SummaryCell, peers: readonly SummaryCell[]): FaultMatch {
     fault: 'rls-hides-rows',
     aspects: ['events', 'join_identity'],
     nextStep: `Subscribed, but nothing came. The frames cannot tell a policy from a revoked grant or a publication that skips INSERT${unchecked ? ` and the doctor could not look (${unchecked.why})` : ''}: run \`npm run doctor -- --env ${cell.env}\`, and check the SELECT policy on ${tableOf(cell)} for the ${cell.portal} user (the row must be visible to that user; RLS decides delivery per subscriber).`,
+  };
+}
+
+/**
+ * A Broadcast that never came. The frames tell one cause (the page joined the topic with the other
+ * `private` flag); a trigger sending elsewhere or not at all leaves nothing on the wire, and only the
+ * doctor's Broadcast checks can name it.
+ */
+function noBroadcast(cell: SummaryCell): FaultMatch {
+  const stage = cell.stages.find((s) => s.stage === 'event_delivered');
+  const hint = typeof stage?.evidence['hint'] === 'string' ? stage.evidence['hint'] : '';
+  if (/with private: false|as a private channel/.test(hint))
+    return {
+      fault: 'broadcast-not-private',
+      aspects: ['subscription', 'events'],
+      nextStep: `${hint.charAt(0).toUpperCase()}${hint.slice(1)}.`,
+    };
+  if (/did arrive as a broadcast on/.test(hint))
+    return { fault: 'broadcast-topic-mismatch', aspects: ['events', 'subscription'], nextStep: `${hint}.` };
+  return {
+    fault: null,
+    aspects: ['events', 'subscription', 'join_identity'],
+    nextStep: `Joined, but no broadcast came, and nothing on the wire says why: check that ${tableOf(cell)} has an enabled trigger calling realtime.broadcast_changes with the topic ${cell.changes?.kind === 'broadcast' ? cell.changes.topic : ''} for this row (security definer when users write), and run \`npm run doctor -- --env ${cell.env}\`.`,
   };
 }

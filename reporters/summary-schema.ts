@@ -92,6 +92,8 @@ export const summaryCellSchema = z.object({
     ])
     .nullable()
     .default(null),
+  /** Who wrote the cell's rows: `service_role` (default) or `user` (REST as the portal's user). */
+  writeAs: z.enum(['service_role', 'user']).nullable().default(null),
   /** How the portal signed the user in (ui, api, custom). */
   signInStrategy: z.string().nullable().default(null),
   /** Claims the portal requires of the user's token. */

@@ -6,8 +6,8 @@ import { failing, renderReport } from '../fixtures/doctor/render.ts';
 import type { ChangeEvent, DoctorReport } from '../fixtures/doctor/types.ts';
 import { environmentNames } from '../fixtures/env/load.ts';
 import { readRuntimeEnv } from '../fixtures/env/runtime.ts';
-import { redactText } from '../fixtures/redact.ts';
 import { ServiceRows, tag } from '../fixtures/rows/service-rows.ts';
+import { userAccessToken } from '../fixtures/rows/user-token.ts';
 import { loadTargetEnvironment, resolveTarget, type Target } from '../fixtures/target.ts';
 
 /**
@@ -69,19 +69,7 @@ if (unknown.length || !EVENTS.includes(event as (typeof EVENTS)[number])) {
 
 /** The user's claims as the project issues them: sign in with the password grant. */
 async function signIn(target: Target): Promise<Record<string, unknown>> {
-  const url = `${target.supabaseUrl.replace(/\/$/, '')}/auth/v1/token?grant_type=password`;
-  const res = await target.fetch(url, {
-    method: 'POST',
-    headers: { apikey: target.anonKey, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: target.user.email, password: target.user.password }),
-  });
-  const text = await res.text();
-  if (!res.ok) {
-    throw new Error(
-      `signing in as ${target.user.email} at ${url} answered HTTP ${res.status} ${redactText(text, target.secrets).slice(0, 200)} (run \`npm run seed -- --env ${target.env}\`?)`,
-    );
-  }
-  return decodeJwt((JSON.parse(text) as { access_token: string }).access_token) as Record<string, unknown>;
+  return decodeJwt(await userAccessToken(target)) as Record<string, unknown>;
 }
 
 /** The row the matrix would insert for this portal's user, from the config's factory (never inserted here for good). */

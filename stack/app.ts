@@ -39,7 +39,8 @@ export interface StackApp {
  * - `select-policy-per-role`: `public.tickets` has one SELECT policy per portal naming its role as
  *   `'<portal>'::text` (rls-hides-rows);
  * - the rest: the portal server honours that `PortalOverrides` field (session-not-forwarded,
- *   expired-token, filter-mismatch, duplicate-subscription).
+ *   expired-token, filter-mismatch, duplicate-subscription, broadcast-anon-join,
+ *   broadcast-not-private).
  */
 export type AppMechanism =
   | 'user-role-hook'
@@ -47,7 +48,9 @@ export type AppMechanism =
   | 'forward-session'
   | 'stale-access-token'
   | 'filter'
-  | 'subscribe-twice';
+  | 'subscribe-twice'
+  | 'join-before-session'
+  | 'private-channel';
 
 export interface StackAppPortal {
   /** The portal's name: the `<portal>` of the `<portal>-<env>` cells, and its prod host name. */

@@ -61,6 +61,11 @@ export async function startChatServer(options: PortalServeOptions): Promise<Serv
       supabaseUrl: options.supabaseUrl,
       anonKey: overrides.anonKey ?? options.anonKey,
       production: options.production,
+      // What the deployed page does wrong right now (fault switches the live portal honours).
+      behaviour: {
+        joinBeforeSession: overrides.joinBeforeSession ?? false,
+        privateChannel: overrides.privateChannel ?? true,
+      },
     };
     const json = JSON.stringify(config).replace(/</g, '\\u003c');
     const body = Buffer.from(

@@ -20,6 +20,8 @@ export const CHAT_APP: StackApp = {
   name: 'chat',
   supabaseDir: fileURLToPath(new URL('./supabase', import.meta.url)),
   table: { schema: 'public', name: 'messages' },
+  // The live portal's page honours these overrides (broadcast-anon-join, broadcast-not-private).
+  mechanisms: ['join-before-session', 'private-channel'],
   portals: [
     {
       name: 'member',

@@ -1,5 +1,13 @@
 import type { FaultDefinition } from './definition.ts';
 import {
+  broadcastAnonJoin,
+  broadcastNoSelectPolicy,
+  broadcastNotPrivate,
+  broadcastNotSecurityDefiner,
+  broadcastPrivateOnly,
+  broadcastTopicMismatch,
+} from './switches/broadcast.ts';
+import {
   insertNotPublished,
   rlsHidesRows,
   roleClaimMissing,
@@ -41,6 +49,12 @@ export const FAULTS: readonly FaultDefinition[] = [
   filterMismatch,
   slowDelivery,
   duplicateSubscription,
+  broadcastAnonJoin,
+  broadcastNoSelectPolicy,
+  broadcastTopicMismatch,
+  broadcastNotPrivate,
+  broadcastNotSecurityDefiner,
+  broadcastPrivateOnly,
 ];
 
 export function findFault(name: string): FaultDefinition | undefined {

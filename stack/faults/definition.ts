@@ -56,6 +56,10 @@ const MECHANISM_WHAT: Record<AppMechanism, string> = {
   'stale-access-token': 'portals that honour the staleAccessToken override (hand realtime a given token)',
   filter: 'portals that honour the filter override (subscribe with a given filter)',
   'subscribe-twice': 'portals that honour the subscribeTwice override (subscribe to the topic twice)',
+  'join-before-session':
+    'portals on a private channel that honour the joinBeforeSession override (join before handing realtime the session)',
+  'private-channel':
+    'portals on Broadcast that honour the privateChannel override (join the topic with that private flag)',
 };
 
 /** Why `app` cannot express this fault, or undefined when it can. */

@@ -35,6 +35,10 @@ export interface PortalOverrides {
   filter?: string;
   /** `duplicate-subscription`: the app subscribes to the same topic twice. */
   subscribeTwice?: boolean;
+  /** `broadcast-anon-join`: the app joins its private channel before handing realtime the session. */
+  joinBeforeSession?: boolean;
+  /** `broadcast-not-private`: the app joins its broadcast topic with this `private` flag. */
+  privateChannel?: boolean;
 }
 
 /** Consulted by the prod-like HTTPS edge on every request and upgrade. */

@@ -83,22 +83,36 @@ async function roomPage(roomId) {
     .order('id', { ascending: true });
   for (const m of history.data ?? []) messages.add(m);
 
-  await realtimeAs(session);
+  const { joinBeforeSession, privateChannel } = config.behaviour;
+  // broadcast-anon-join: realtime on a client that has no session yet, handed it only after the
+  // first join failed — so that join goes out with the anon key. Healthy: the app's own client,
+  // given the session before subscribing.
+  const realtime = joinBeforeSession
+    ? window.supabase.createClient(config.supabaseUrl, config.anonKey, {
+        auth: { persistSession: false, autoRefreshToken: false, storageKey: `sb-${config.portal}-realtime` },
+      })
+    : supabase;
+  if (!joinBeforeSession) await realtimeAs(session);
   const channel =
     config.portal === 'live'
       ? // Broadcast from Database: the messages trigger sends each change to the private topic
         // room:<id>; realtime.messages RLS lets members of the room hear it.
-        supabase
-          .channel(`room:${roomId}`, { config: { private: true } })
+        realtime
+          .channel(`room:${roomId}`, { config: { private: privateChannel } })
           .on('broadcast', { event: 'INSERT' }, (message) => messages.add(message.payload.record))
-      : supabase
+      : realtime
           .channel(`room:${roomId}`)
           .on(
             'postgres_changes',
             { event: 'INSERT', schema: 'public', table: 'messages', filter: `room_id=eq.${roomId}` },
             (payload) => messages.add(payload.new),
           );
+  let handedSession = !joinBeforeSession;
   channel.subscribe((state, error) => {
+    if (state === 'CHANNEL_ERROR' && !handedSession) {
+      handedSession = true;
+      void realtime.realtime.setAuth(session.access_token);
+    }
     status.textContent =
       state === 'SUBSCRIBED' ? 'Live' : `Realtime: ${state}${error ? ` (${error.message})` : ''}`;
     debug('room channel', state, error);

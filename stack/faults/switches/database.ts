@@ -10,7 +10,7 @@ import { findMigrationStatement } from '../migration-sql.ts';
  * exactly what the migrations define.
  */
 
-async function inTransaction(deployment: Deployment, statements: string[]): Promise<void> {
+export async function inTransaction(deployment: Deployment, statements: string[]): Promise<void> {
   const client = await deployment.project.ctx.db.admin.connect();
   try {
     await client.query('begin');

@@ -33,7 +33,7 @@ export const portalDown: FaultDefinition = {
  * A fault that is one field of what the portal deployment serves: on sets the override (computed per
  * cell, e.g. a token for that portal's user), off removes it so the healthy page is served again.
  */
-function overrideFault<K extends keyof PortalOverrides>(
+export function overrideFault<K extends keyof PortalOverrides>(
   name: string,
   description: string,
   key: K,
