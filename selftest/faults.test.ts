@@ -105,6 +105,12 @@ describe('fault switches', () => {
     expect(FAULTS.map((f) => f.name).sort()).toEqual(
       [
         'bad-apikey',
+        'broadcast-anon-join',
+        'broadcast-no-select-policy',
+        'broadcast-not-private',
+        'broadcast-not-security-definer',
+        'broadcast-private-only',
+        'broadcast-topic-mismatch',
         'csp-blocks-socket',
         'duplicate-subscription',
         'edge-drops-upgrade',
