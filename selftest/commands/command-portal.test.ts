@@ -4,6 +4,7 @@ import { loadMatrixConfig } from '../../fixtures/config/matrix-config.ts';
 import { groupMembers } from '../../stack/commands/process-group.ts';
 import type { Stack } from '../../stack/index.ts';
 import { DEMO } from '../../stack/keys.ts';
+import { cspWithoutSocket } from '../../stack/topology/csp.ts';
 import { deployment, fetchRaw, startDeployment } from '../topology-support.ts';
 import { processAlive, processGroup, type Seen, seenIn, WEB_EMBEDDED, writeTeamApp } from './app-fixture.ts';
 
@@ -76,6 +77,16 @@ describe('declarative embedded app: portals that are commands', () => {
     expect(seen.prod.pids[0]).not.toBe(seen.local?.pids[0]);
     // The prod project accepts the portal's origin.
     expect(prod.project.config.allowedOrigins).toContain(url);
+  });
+
+  it('csp-blocks-socket: the proxy in front of the command serves the broken policy, then the healthy one', async () => {
+    const prod = deployment(stack, 'prod');
+    const url = `${prod.portals!.portals['web']!.url}/`;
+    await stack.faults.set('web-prod', 'csp-blocks-socket', true);
+    const broken = (await fetchRaw(url)).headers['content-security-policy'];
+    await stack.faults.set('web-prod', 'csp-blocks-socket', false);
+    expect(broken).toBe(cspWithoutSocket(prod.supabaseUrl));
+    expect((await fetchRaw(url)).headers['content-security-policy']).toBe(prod.csp);
   });
 
   it("no service-role key, password or database URL reaches the command's environment", () => {
