@@ -55,8 +55,14 @@ export type AppMechanism =
 export interface StackAppPortal {
   /** The portal's name: the `<portal>` of the `<portal>-<env>` cells, and its prod host name. */
   name: string;
-  /** The local dev server's fixed port (http://localhost:<port>). */
+  /** The local dev server's fixed port (http://localhost:<port>); 0 = a free one. */
   localPort: number;
+  /**
+   * Where the team already serves this portal: the stack starts nothing for it, in any env, and uses
+   * this URL (no edge route in prod; its origin is on the prod project's allow-list). `serve` is
+   * then never called. Set by the declarative `embedded` form (a portal with a url and no command).
+   */
+  url?: string;
   /** The seeded user's email, made through the admin API with a generated password (optional). */
   seedEmail?: string;
   /** The seeded user's app_metadata (e.g. `{ user_role: 'agent' }`). */

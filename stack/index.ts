@@ -220,7 +220,7 @@ async function deployLocal(
     app,
     project,
     supabaseUrl: project.config.publicUrl,
-    origins: originsFrom(app, (p) => `http://localhost:${portalPorts[p]}`),
+    origins: originsFrom(app, (p) => teamUrl(app, p) ?? `http://localhost:${portalPorts[p]}`),
     csp: undefined,
     healthyAllowedOrigins: project.config.allowedOrigins ? [...project.config.allowedOrigins] : undefined,
     portals: undefined,
@@ -240,7 +240,7 @@ async function deployLocal(
     });
     undo.push({ what: 'local portals', run: () => fleet.stop() });
     deployment.portals = fleet;
-    deployment.origins = originsFrom(app, (p) => fleet.portals[p]?.url ?? '');
+    deployment.origins = originsFrom(app, (p) => teamUrl(app, p) ?? fleet.portals[p]?.url ?? '');
   }
   return deployment;
 }
@@ -262,7 +262,11 @@ async function deployProd(
       portals: appPortalNames(app),
       ...(app.accessTokenHook ? { accessTokenHook: app.accessTokenHook } : {}),
     },
-    options.prod,
+    {
+      // A portal the team serves itself keeps its own origin, so the allow-list must name that one.
+      allowedOrigins: appPortalNames(app).map((p) => teamUrl(app, p) ?? prodOrigin(p, edge.port)),
+      ...options.prod,
+    },
   );
   const schema = await migrationsOnlyDir(app.supabaseDir);
   undo.push({ what: 'prod schema dir', run: () => schema.remove() });
@@ -281,7 +285,7 @@ async function deployProd(
     app,
     project,
     supabaseUrl: config.publicUrl,
-    origins: originsFrom(app, (p) => prodOrigin(p, edge.port)),
+    origins: originsFrom(app, (p) => teamUrl(app, p) ?? prodOrigin(p, edge.port)),
     csp,
     healthyAllowedOrigins: config.allowedOrigins ? [...config.allowedOrigins] : undefined,
     portals: undefined,
@@ -300,6 +304,7 @@ async function deployProd(
     });
     undo.push({ what: 'prod portals', run: () => fleet.stop() });
     for (const handle of Object.values(fleet.portals)) {
+      if (teamUrl(app, handle.portal) !== undefined) continue;
       edge.route(new URL(prodOrigin(handle.portal, edge.port)).hostname, {
         kind: 'portal',
         upstream: { host: '127.0.0.1', port: handle.port },
@@ -308,6 +313,12 @@ async function deployProd(
     deployment.portals = fleet;
   }
   return deployment;
+}
+
+/** The origin of a portal the team serves itself (`StackAppPortal.url`), else undefined. */
+function teamUrl(app: StackApp, portal: Portal): string | undefined {
+  const url = app.portals.find((p) => p.name === portal)?.url;
+  return url === undefined ? undefined : new URL(url).origin;
 }
 
 function originsFrom(app: StackApp, origin: (portal: Portal) => string): Record<Portal, string> {

@@ -51,6 +51,18 @@ export async function startPortalFleet(options: PortalFleetOptions): Promise<Por
 }
 
 async function startHandle(portal: StackAppPortal, options: PortalFleetOptions): Promise<PortalHandle> {
+  if (portal.url !== undefined) {
+    // The team runs it: nothing to start or stop here.
+    const url = portal.url;
+    return {
+      portal: portal.name,
+      url,
+      port: Number(new URL(url).port),
+      running: () => true,
+      stop: () => Promise.resolve(),
+      start: () => Promise.resolve(),
+    };
+  }
   const launch = (port: number): Promise<ServedPortal> => {
     const serve: PortalServeOptions = {
       portal: portal.name,
