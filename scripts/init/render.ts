@@ -80,7 +80,7 @@ function renderConfig({ name, proposal, outDir, supabaseDir, accessTokenHook }: 
     '  // Beside this file: one <env>.env per environment (local.env is the embedded stack; copy',
     '  // prod.env.example to prod.env to test a real deployment).',
     `  environmentsDir: 'environments',`,
-    `  // The table the cells watch: ${describeKinds(table.kinds)}.`,
+    ...wrap(`The table the cells watch: ${describeKinds(table.kinds)}.`, '  // ', '  // '),
     '  table: {',
     `    schema: ${q(table.schema)},`,
     `    name: ${q(table.name)},`,
