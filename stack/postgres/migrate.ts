@@ -69,6 +69,18 @@ export async function migrate(
   return applied;
 }
 
+/** A migration, seed or bootstrap file Postgres refused; `cause` is pg's error (message, position). */
+export class MigrationError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
 async function runFile(client: pg.Client, file: string, record?: pg.QueryConfig): Promise<void> {
   const sql = await readFile(file, 'utf8');
   try {
@@ -79,11 +91,10 @@ async function runFile(client: pg.Client, file: string, record?: pg.QueryConfig)
   } catch (cause) {
     await client.query('rollback').catch(() => {});
     const e = cause as pg.DatabaseError;
-    throw new Error(
+    throw new MigrationError(
       `Applying ${file} failed: ${e.message}${e.position ? ` (at character ${e.position})` : ''}`,
-      {
-        cause,
-      },
+      file,
+      { cause },
     );
   }
 }
