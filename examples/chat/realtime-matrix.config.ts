@@ -13,7 +13,7 @@ import { CHAT_APP } from './stack-app.ts';
  * - `live` is the member's page built the way Supabase now recommends: a trigger sends each message
  *   with `realtime.broadcast_changes` to the private topic `room:<room_id>`, and RLS on
  *   `realtime.messages` admits members of the room. Its cells prove a Broadcast arrives, not a
- *   postgres_changes event.
+ *   postgres_changes event, for a message the member writes through REST (`writeAs: 'user'`).
  */
 const ROOM = 1;
 
@@ -61,6 +61,9 @@ export default defineMatrix({
       signIn: { strategy: 'ui', path: '/sign-in' },
       signedIn: { url: /\/rooms\/\d+$/, locator: (page) => page.getByText(/^Signed in as /) },
       signedInAs: (page) => page.getByText(/^Signed in as /),
+      // The live page's rows go in as its user through REST, as a member posts: the trigger must
+      // broadcast for a member's write too (security definer), not only for the service role's.
+      writeAs: 'user',
       changes: {
         kind: 'broadcast',
         // The topic the messages trigger computes: 'room:' || room_id.
