@@ -1,13 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { causeOf } from '../../fixtures/doctor/cause.ts';
 import { type DoctorInput, type DoctorReport, runDoctor } from '../../fixtures/doctor/index.ts';
+import { doctorInput, withDoctor } from '../../fixtures/ladder/doctor-seam.ts';
+import { judgeCell } from '../../fixtures/ladder/judge.ts';
+import type { CellEvidence } from '../../fixtures/ladder/recorded.ts';
+import type { Target } from '../../fixtures/target.ts';
 import { freePort } from '../../stack/ports.ts';
 import { type Cluster, startCluster } from '../../stack/postgres/cluster.ts';
 import { migrate } from '../../stack/postgres/migrate.ts';
+import { frame, healthyEvidence, socket, userToken } from '../matrix/support/evidence-builder.ts';
 // Registers the realtime schema (realtime.messages, topic(), send(), broadcast_changes()) with migrate.
 import '../../stack/realtime/db-broadcast/index.ts';
 
@@ -332,5 +337,142 @@ describe('each Broadcast mistake fails its own check, with the values seen', () 
       check: 'broadcast.private_only',
       why: 'an external project: not readable',
     });
+  });
+});
+
+/**
+ * A recorded broadcast cell, as the ladder hands it to the doctor: a join of `realtime:room:7` with
+ * the user's token and the row (posts id 1) that never arrived, or a join the read check refused.
+ */
+async function broadcastCell(
+  opts: { sub?: string; private?: boolean; reply?: { status: 'ok' | 'error'; response: unknown } } = {},
+): Promise<CellEvidence> {
+  const e = await healthyEvidence();
+  const wire = 'realtime:room:7';
+  const token = await userToken({ sub: opts.sub ?? MEMBER });
+  const reply = opts.reply ?? { status: 'ok', response: { postgres_changes: [] } };
+  const join = frame('sent', 2060, [
+    '6',
+    '6',
+    wire,
+    'phx_join',
+    {
+      config: {
+        broadcast: { ack: false, self: false },
+        presence: { key: '', enabled: false },
+        postgres_changes: [],
+        private: opts.private ?? true,
+      },
+      access_token: token,
+    },
+  ]);
+  return {
+    ...e,
+    channelTopic: undefined,
+    table: { schema: 'chatroom', name: 'posts', primaryKey: ['id'] },
+    changes: { kind: 'broadcast', topic: 'room:7', event: 'INSERT', private: true },
+    sockets: [socket([join, frame('received', 2110, ['6', '6', wire, 'phx_reply', reply])])],
+    inserts: reply.status === 'ok' ? [{ rowId: '1', sentAtMs: 2150, ackAtMs: 2190 }] : [],
+  };
+}
+
+describe('the seam: a failing broadcast cell gets the broadcast report', () => {
+  let runtimeDir: string;
+  let before: string | undefined;
+  const target = { env: 'local', targetKind: 'embedded', secrets: [] } as unknown as Target;
+
+  beforeAll(async () => {
+    runtimeDir = await mkdtemp(join(tmpdir(), 'rtm-doctor-runtime-'));
+    const file = join(runtimeDir, 'runtime.json');
+    const env = {
+      targetKind: 'embedded',
+      supabaseUrl: 'http://127.0.0.1:1',
+      anonKey: 'anon',
+      serviceRoleKey: 'service',
+      dbUrl: cluster.url(),
+      portals: {},
+      users: {},
+    };
+    await writeFile(file, JSON.stringify({ version: 1, pid: process.pid, envs: { local: env } }));
+    before = process.env['RTM_RUNTIME_FILE'];
+    process.env['RTM_RUNTIME_FILE'] = file;
+  });
+
+  afterAll(async () => {
+    if (before === undefined) delete process.env['RTM_RUNTIME_FILE'];
+    else process.env['RTM_RUNTIME_FILE'] = before;
+    await rm(runtimeDir, { recursive: true, force: true });
+  });
+
+  it("hands over the join's sub-topic, private, the listened event, the writer and the missing row", async () => {
+    const input = doctorInput(await broadcastCell());
+    expect(input).toMatchObject({
+      table: { schema: 'chatroom', name: 'posts' },
+      role: 'authenticated',
+      rowId: '1',
+      joined: true,
+      broadcast: { topic: 'room:7', event: 'INSERT', private: true, writeAs: 'service_role', headers: {} },
+    });
+    expect(input.filter).toBeUndefined();
+    const publicJoin = doctorInput(await broadcastCell({ private: false }));
+    expect(publicJoin.broadcast).toMatchObject({ private: false, privateOnly: false });
+    const refused = doctorInput(
+      await broadcastCell({
+        private: false,
+        reply: {
+          status: 'error',
+          response: { reason: 'PrivateOnly: This project only allows private channels' },
+        },
+      }),
+    );
+    expect(refused.broadcast).toMatchObject({ private: false, privateOnly: true });
+  });
+
+  it('NO_EVENT with the trigger sending to another topic: the cause is broadcast.topic_mismatch', async () => {
+    await admin.query(`create or replace function chatroom.post_broadcast() returns trigger
+      language plpgsql security definer set search_path = '' as $$
+      begin
+        perform realtime.broadcast_changes('rooms:' || new.room::text, tg_op, tg_op, tg_table_name,
+          tg_table_schema, new, old);
+        return null;
+      end $$`);
+    const e = await broadcastCell();
+    const judged = judgeCell(e);
+    expect(judged.verdict).toBe('NO_EVENT');
+    const result = await withDoctor(judged, e, target);
+    expect(result.doctor?.source).toBe('database');
+    expect(result.doctor?.checks.map((c) => c.id).every((id) => id.startsWith('broadcast.'))).toBe(true);
+    expect(result.cause).toContain(
+      "Doctor (broadcast.topic_mismatch): The trigger sends the row to 'rooms:7'",
+    );
+    expect(result.stages.find((s) => s.stage === 'event_delivered')?.evidence['doctor']).toMatchObject({
+      cause: 'broadcast.topic_mismatch',
+      failing: ['broadcast.topic_mismatch'],
+    });
+  });
+
+  it('JOIN_UNAUTHORIZED for a user who is no member: the cause is broadcast.read_denied', async () => {
+    const e = await broadcastCell({
+      sub: '55555555-5555-4555-8555-555555555555',
+      reply: {
+        status: 'error',
+        response: {
+          reason: 'Unauthorized: You do not have permissions to read from this Channel topic: room:7',
+        },
+      },
+    });
+    const judged = judgeCell(e);
+    expect(judged.verdict).toBe('JOIN_UNAUTHORIZED');
+    const result = await withDoctor(judged, e, target);
+    expect(result.doctor?.input.broadcast).toMatchObject({ topic: 'room:7', private: true });
+    expect(result.cause).toContain('Doctor (broadcast.read_denied)');
+    expect(result.nextStep).toContain('Fix the SELECT policy so it holds for topic');
+  });
+
+  it('a healthy broadcast cell that failed for other reasons gets no doctor cause', async () => {
+    const e = await broadcastCell();
+    const result = await withDoctor(judgeCell(e), e, target);
+    expect(result.doctor?.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(result.cause).not.toContain('Doctor (');
   });
 });
