@@ -1,5 +1,5 @@
 import { causeOf } from '../fixtures/doctor/cause.ts';
-import type { Finding, FindingId } from '../fixtures/doctor/types.ts';
+import type { DoctorReport, Finding, FindingId } from '../fixtures/doctor/types.ts';
 import type { Aspect } from './diagnosis-aspects.ts';
 import { ASPECTS } from './diagnosis-aspects.ts';
 import type { SummaryCell } from './summary-schema.ts';
@@ -30,7 +30,22 @@ const FAULT_OF_FINDING: Partial<Record<FindingId, string>> = {
   'filter.excludes_row': 'filter-mismatch',
   'rls.no_policy': 'rls-hides-rows',
   'rls.row_hidden': 'rls-hides-rows',
+  'broadcast.read_denied': 'broadcast-no-select-policy',
+  'broadcast.policy_error': 'broadcast-no-select-policy',
+  'broadcast.topic_mismatch': 'broadcast-topic-mismatch',
+  'broadcast.private_mismatch': 'broadcast-not-private',
+  'broadcast.not_security_definer': 'broadcast-not-security-definer',
+  'broadcast.private_only': 'broadcast-private-only',
 };
+
+/**
+ * A read check refused to anon is not a missing policy: the private channel was joined before the
+ * session reached realtime (the join carried the anon key), and the fix is the portal's, not SQL.
+ */
+function faultOfFinding(cause: Finding, doctor: DoctorReport): string | null {
+  if (cause.id === 'broadcast.read_denied' && doctor.input.role === 'anon') return 'broadcast-anon-join';
+  return FAULT_OF_FINDING[cause.id] ?? null;
+}
 
 const DOCTOR_ASPECTS: Partial<Record<SummaryCell['verdict'], Aspect[]>> = {
   CHANGES_UNAVAILABLE: ['system_message', 'subscription'],
@@ -207,13 +222,24 @@ function doctorMatch(cell: SummaryCell): FaultMatch | undefined {
   const rerun = `\`npm run doctor -- --env ${cell.env}\` rechecks it.`;
   if (cause) {
     return {
-      fault: FAULT_OF_FINDING[cause.id] ?? null,
+      fault: faultOfFinding(cause, cell.doctor),
       aspects,
       nextStep: `${cause.nextStep ?? cell.nextStep}${cause.fixSql ? ` SQL: ${cause.fixSql.replace(/\n/g, ' ')}` : ''} ${rerun}`,
       doctorCause: cause,
     };
   }
   if (cell.verdict === 'NO_EVENT' && cell.doctor.source !== 'none' && cell.doctor.checks.length > 0) {
+    const b = cell.doctor.input.broadcast;
+    const notChecked = cell.doctor.skipped.length
+      ? ` (not checked: ${cell.doctor.skipped.map((s) => `${s.check}, ${s.why}`).join('; ')})`
+      : '';
+    if (b) {
+      return {
+        fault: null,
+        aspects,
+        nextStep: `The database shows no cause: the trigger on ${cell.doctor.input.table} sends ${b.event} to ${b.topic} (${b.private ? 'private' : 'public'}) as the portal joined it, and ${cell.doctor.input.role} may read the topic${notChecked}. Look at realtime itself on ${cell.env}: its logs (WarnSendingBroadcastMessage), the realtime.messages partition for today and its replication slot.`,
+      };
+    }
     return {
       fault: null,
       aspects,

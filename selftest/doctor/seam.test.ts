@@ -200,3 +200,66 @@ describe("the doctor's cause over the frames' guess", () => {
     expect(diagnosis.doctorCause).toBeNull();
   });
 });
+
+describe('broadcast findings name their catalogue faults', () => {
+  /** Facts of a broadcast table whose trigger is healthy and whose read check refused the role. */
+  function broadcastReport(role: string, readAllowed: boolean, triggerTopic = 'room:1'): DoctorReport {
+    const facts = healthyFacts((f) => {
+      f.broadcast = {
+        messagesTable: true,
+        triggers: [
+          {
+            name: 'items_broadcast',
+            function: 'app.items_broadcast',
+            enabled: 'O',
+            events: ['INSERT'],
+            level: 'ROW',
+            securityDefiner: true,
+            owner: 'postgres',
+            ownerBypassesRls: true,
+            calls: ['realtime.broadcast_changes'],
+          },
+        ],
+        policies: [],
+        read: { allowed: readAllowed, error: null, method: 'as_role' },
+        write: null,
+        fired: {
+          how: 'test',
+          messages: [{ topic: triggerTopic, event: 'INSERT', private: true, extension: 'broadcast' }],
+          error: null,
+          asWriter: null,
+          warnings: [],
+        },
+        writerBypassesRls: true,
+      };
+    });
+    const input = {
+      ...INPUT,
+      role,
+      claims: { role },
+      broadcast: { topic: 'room:1', event: 'INSERT', private: true, writeAs: 'service_role' },
+    };
+    return reportFromFacts(facts, input, 'database', 'postgres@127.0.0.1:5432/app', performance.now());
+  }
+
+  it('over the read-only RPC (no broadcast facts) the broadcast checks are skipped with why, none guessed', () => {
+    const input = { ...INPUT, broadcast: { topic: 'room:1', event: 'INSERT', private: true } };
+    const report = reportFromFacts(healthyFacts(), input, 'rpc', 'https://ref.supabase.co/rest/v1/rpc/x', 0);
+    expect(report.checks).toEqual([]);
+    expect(report.skipped).toEqual([
+      {
+        check: 'broadcast',
+        why: expect.stringContaining('the read-only RPC cannot: set <ENV>_DATABASE_URL'),
+      },
+    ]);
+  });
+
+  it.each([
+    ['authenticated', false, 'room:1', 'broadcast-no-select-policy'],
+    ['anon', false, 'room:1', 'broadcast-anon-join'],
+    ['authenticated', true, 'rooms:1', 'broadcast-topic-mismatch'],
+  ])('%s, read %s, trigger topic %s: %s', (role, read, topic, fault) => {
+    const { diagnosis } = diagnosisWith(broadcastReport(role, read, topic));
+    expect(diagnosis.fault).toBe(fault);
+  });
+});
