@@ -21,10 +21,18 @@ const CONFIG = join(ROOT, 'examples/chat/realtime-matrix.config.ts');
 /** Where the chat keeps the matrix's rows (its config's table). */
 const CHAT_ROWS = { schema: 'public', name: 'messages', tagColumn: 'body' };
 const CELLS = ['member-local', 'moderator-local', 'live-local', 'member-prod', 'moderator-prod', 'live-prod'];
-/** The portals that receive postgres_changes: only their cells feel a postgres_changes fault. */
-const POSTGRES_CHANGES = ['member', 'moderator'];
-/** Faults whose mechanism is postgres_changes' own: a broadcast cell of the env must still pass. */
-const POSTGRES_CHANGES_FAULTS = ['table-not-published'];
+/**
+ * The portals an env-wide fault acts on: a postgres_changes mechanism (the publication) or a public
+ * join (private only) leaves the live portal's private Broadcast alone, and a Broadcast mechanism
+ * leaves member and moderator alone — those cells must still pass.
+ */
+const ACTS_ON: Record<string, string[]> = {
+  'table-not-published': ['member', 'moderator'],
+  'broadcast-private-only': ['member', 'moderator'],
+  'broadcast-no-select-policy': ['live'],
+  'broadcast-topic-mismatch': ['live'],
+  'broadcast-not-security-definer': ['live'],
+};
 
 let deployment: MatrixDeployment;
 const runs: MatrixRun[] = [];
@@ -140,6 +148,48 @@ describe('examples/chat: a second app, tested by its config alone', () => {
       ],
     },
     {
+      label: 'chat-broadcast-join',
+      faults: [
+        {
+          fault: 'broadcast-anon-join',
+          target: 'live-local',
+          verdict: 'JOINED_AS_ANON',
+          stage: 'socket_identity',
+        },
+        {
+          fault: 'broadcast-no-select-policy',
+          target: 'prod',
+          verdict: 'JOIN_UNAUTHORIZED',
+          stage: 'channel_joined',
+        },
+      ],
+    },
+    {
+      label: 'chat-broadcast-private',
+      faults: [
+        {
+          fault: 'broadcast-not-private',
+          target: 'live-prod',
+          verdict: 'NO_EVENT',
+          stage: 'event_delivered',
+        },
+        { fault: 'broadcast-private-only', target: 'local', verdict: 'JOIN_ERROR', stage: 'channel_joined' },
+      ],
+    },
+    {
+      // Neither leaves anything on the wire: the doctor names them from the database.
+      label: 'chat-broadcast-trigger',
+      faults: [
+        { fault: 'broadcast-topic-mismatch', target: 'local', verdict: 'NO_EVENT', stage: 'event_delivered' },
+        {
+          fault: 'broadcast-not-security-definer',
+          target: 'prod',
+          verdict: 'NO_EVENT',
+          stage: 'event_delivered',
+        },
+      ],
+    },
+    {
       label: 'chat-portal-down',
       faults: [
         {
@@ -161,9 +211,7 @@ describe('examples/chat: a second app, tested by its config alone', () => {
       const byCell = new Map<string, CellResult>(result.cells.map((c) => [c.cell, c]));
       const faulted = new Map<string, CatalogueRun['faults'][number]>();
       for (const f of round.faults) {
-        const feels = (cell: string) =>
-          !POSTGRES_CHANGES_FAULTS.includes(f.fault) ||
-          POSTGRES_CHANGES.some((p) => cell.startsWith(`${p}-`));
+        const feels = (cell: string) => ACTS_ON[f.fault]?.some((p) => cell.startsWith(`${p}-`)) ?? true;
         for (const cell of CELLS.filter((c) => (c === f.target || c.endsWith(`-${f.target}`)) && feels(c)))
           faulted.set(cell, f);
       }
@@ -179,6 +227,23 @@ describe('examples/chat: a second app, tested by its config alone', () => {
           { cell, verdict: got?.verdict, stage: got?.failedStage, fault: diagnosis?.fault },
           why,
         ).toEqual({ cell, verdict: f.verdict, stage: f.stage, fault: f.fault });
+        const cause = got?.cause ?? '';
+        if (f.fault === 'broadcast-no-select-policy')
+          expect(cause, why).toContain(
+            'Unauthorized: You do not have permissions to read from this Channel topic: room:1',
+          );
+        if (f.fault === 'broadcast-anon-join') expect(cause, why).toContain("not live@chat.test's JWT");
+        if (f.fault === 'broadcast-not-private') expect(cause, why).toContain('with private: false');
+        if (f.fault === 'broadcast-private-only')
+          expect(cause, why).toContain('PrivateOnly: This project only allows private channels');
+        if (f.fault === 'broadcast-topic-mismatch')
+          expect(cause, why).toContain(
+            "The trigger sends the row to 'realtime:room:1', the portal joined 'room:1'",
+          );
+        if (f.fault === 'broadcast-not-security-definer')
+          expect(diagnosis?.nextStep, why).toContain(
+            'alter function public.broadcast_message_change security definer',
+          );
         if (f.fault === 'table-not-published') {
           // The next step is the app's own SQL, not the demo's table.
           expect(diagnosis?.nextStep, why).toContain(
