@@ -88,7 +88,12 @@ export const summaryCellSchema = z.object({
   changes: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('postgres_changes') }),
-      z.object({ kind: z.literal('broadcast'), topic: z.string(), event: z.string(), private: z.boolean() }),
+      z.object({
+        kind: z.literal('broadcast'),
+        topic: z.string(),
+        event: z.string().optional(),
+        private: z.boolean(),
+      }),
     ])
     .nullable()
     .default(null),

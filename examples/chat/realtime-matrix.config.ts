@@ -68,9 +68,11 @@ export default defineMatrix({
         kind: 'broadcast',
         // The topic the messages trigger computes: 'room:' || room_id.
         topic: ({ row }) => `room:${row['room_id']}`,
-        event: 'INSERT',
+        // broadcast_changes names each message after its operation (INSERT, UPDATE, DELETE).
         private: true,
       },
+      // A member edits and deletes their own messages: each change must reach the room too.
+      operations: ['INSERT', 'UPDATE', 'DELETE'],
       shows: messageShown,
     },
     moderator: {
@@ -91,6 +93,8 @@ export default defineMatrix({
         locator: (page) => page.getByRole('heading', { name: 'Not allowed' }),
       },
       requiredClaims: { 'app_metadata.chat_role': 'moderator' },
+      // The queue follows edits and deletions too (postgres_changes event '*').
+      operations: ['INSERT', 'UPDATE', 'DELETE'],
       shows: messageShown,
     },
   },

@@ -52,6 +52,50 @@ describe('the config file is validated at load, naming the file, the portal and 
     expect(config.environmentsDir).toBe(process.env['RTM_ENV_DIR'] ?? join(ROOT, 'environments'));
   });
 
+  it('changes, writeAs and operations: defaults, portal overrides, and each bad value named', () => {
+    const config = resolveMatrixConfig(
+      {
+        ...minimal(),
+        operations: ['DELETE', 'INSERT'],
+        portals: {
+          buyer: {
+            ...minimal().portals['buyer']!,
+            changes: {
+              kind: 'broadcast',
+              topic: ({ row }: { row: Record<string, unknown> }) => `shop:${row['note']}`,
+            },
+            writeAs: 'user',
+          },
+        },
+      },
+      FILE,
+    );
+    expect({ changes: config.changes, writeAs: config.writeAs, operations: config.operations }).toEqual({
+      changes: { kind: 'postgres_changes' },
+      writeAs: 'service_role',
+      // Always in INSERT, UPDATE, DELETE order: a row is inserted before it can be deleted.
+      operations: ['INSERT', 'DELETE'],
+    });
+    expect(config.portals['buyer']!.writeAs).toBe('user');
+
+    const raw = minimal() as unknown as Record<string, unknown> & {
+      portals: { buyer: Record<string, unknown> };
+    };
+    raw['changes'] = { kind: 'broadcast', topic: 'room:1' };
+    raw['operations'] = ['INSERT', 'UPSERT'];
+    raw.portals.buyer['writeAs'] = 'admin';
+    raw.portals.buyer['operations'] = ['UPDATE', 'UPDATE'];
+    raw.portals.buyer['changes'] = { kind: 'presence' };
+    const found = problems(raw).join('\n');
+    expect(found).toContain(`${LABEL}: changes.topic: must be a function`);
+    expect(found).toContain(`${LABEL}: operations[1]: each operation must be "INSERT", "UPDATE" or "DELETE"`);
+    expect(found).toContain(`${LABEL}: portals.buyer.writeAs:`);
+    expect(found).toContain(`${LABEL}: portals.buyer.operations: must not name an operation twice`);
+    expect(found).toContain(
+      `${LABEL}: portals.buyer.changes.kind: kind must be "postgres_changes" or "broadcast"`,
+    );
+  });
+
   it('an unknown key in a portal (a typo) is named with its path', () => {
     const raw = minimal() as unknown as { portals: { buyer: Record<string, unknown> } };
     raw.portals.buyer['signin'] = { strategy: 'ui' };

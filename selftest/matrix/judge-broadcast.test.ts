@@ -262,6 +262,41 @@ describe('judgeCell: a Broadcast-from-Database cell', () => {
     expect(result.cause).toContain('realtime:room:1 (private)');
   });
 
+  it('operations: the UPDATE and DELETE of the row are matched by its key (DELETE by old_record)', async () => {
+    const token = await userToken({ email: 'live@chat.test' });
+    const e = await broadcastEvidence([
+      joinBroadcast(2060, token),
+      reply(2110, 'ok', { postgres_changes: [] }),
+      binaryBroadcast(2300, ROW),
+      binaryBroadcast(2350, ROW, 'UPDATE'),
+      binaryBroadcast(2400, ROW, 'DELETE'),
+      binaryBroadcast(2600, FENCE),
+    ]);
+    e.changes = { kind: 'broadcast', topic: 'room:1', private: true };
+    e.operations = ['INSERT', 'UPDATE', 'DELETE'];
+    e.inserts = [
+      { rowId: ROW, sentAtMs: 2150, ackAtMs: 2190 },
+      { rowId: ROW, operation: 'UPDATE', sentAtMs: 2320, ackAtMs: 2330 },
+      { rowId: ROW, operation: 'DELETE', sentAtMs: 2370, ackAtMs: 2380 },
+      { rowId: FENCE, sentAtMs: 2450, ackAtMs: 2490, fence: true },
+    ];
+    const result = judgeCell(e);
+    expect(result.verdict, result.cause).toBe('PASS');
+    expect(result.stages.find((s) => s.stage === 'event_delivered')!.summary).toBe(
+      '3 of 3 writes arrived on realtime:room:1: broadcast INSERT (private), broadcast UPDATE (private), broadcast DELETE (private).',
+    );
+    expect(result.latency.samplesMs).toEqual([150, 30, 30]);
+
+    // The DELETE never came: named as the DELETE of the row, with what did arrive.
+    e.sockets[0]!.frames = e.sockets[0]!.frames.filter((_, i) => i !== 4);
+    const missing = judgeCell(e);
+    expect(missing.verdict).toBe('NO_EVENT');
+    expect(missing.cause).toContain(
+      '1 of 3 writes never arrived: the DELETE of row 41 of public.messages was committed',
+    );
+    expect(missing.cause).toContain('no broadcast DELETE (private) for it came on realtime:room:1');
+  });
+
   it('prefers the join whose private flag matches, and a broadcast join owes no further answer', async () => {
     const token = await userToken({ email: 'live@chat.test' });
     const kind = broadcastKind(CHANGES);
@@ -294,7 +329,8 @@ describe('cellChanges: the config computes the topic from the cell row', () => {
         { room_id: 1 },
         user,
       ),
-    ).toEqual(CHANGES);
+      // No event configured: each operation's own name, as broadcast_changes sends it.
+    ).toEqual({ kind: 'broadcast', topic: 'room:1', private: true });
   });
 
   it('a topic built from a value the factory does not set is the config error, named', () => {

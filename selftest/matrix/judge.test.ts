@@ -44,6 +44,48 @@ describe('judgeCell: the ladder from recorded evidence', () => {
     expect(result.stages[8]!.summary).toContain('a later fence row arrived after it');
   });
 
+  it('operations on postgres_changes: UPDATE by record, DELETE by old_record, a duplicate UPDATE named', async () => {
+    const change = (atMs: number, type: string, record: unknown, oldRecord: unknown) =>
+      frame('received', atMs, [
+        null,
+        null,
+        TOPIC,
+        'postgres_changes',
+        {
+          ids: [23815140],
+          data: { schema: 'public', table: 'tickets', type, record, old_record: oldRecord, errors: null },
+        },
+      ]);
+    const token = await userToken();
+    const e = await healthyEvidence();
+    e.operations = ['INSERT', 'UPDATE', 'DELETE'];
+    e.sockets = [
+      socket([
+        joinFrame(2060, token),
+        joinOk(2110),
+        systemFrame(2117, 'ok', 'Subscribed to PostgreSQL'),
+        insertEvent(2300, ROW_ID),
+        change(2340, 'UPDATE', { id: ROW_ID, title: 'x (updated)' }, {}),
+        change(2380, 'DELETE', {}, { id: ROW_ID }),
+        insertEvent(2500, FENCE_ID),
+      ]),
+    ];
+    e.inserts = [
+      { rowId: ROW_ID, sentAtMs: 2150, ackAtMs: 2190 },
+      { rowId: ROW_ID, operation: 'UPDATE', sentAtMs: 2310, ackAtMs: 2320 },
+      { rowId: ROW_ID, operation: 'DELETE', sentAtMs: 2350, ackAtMs: 2360 },
+      { rowId: FENCE_ID, sentAtMs: 2400, ackAtMs: 2450, fence: true },
+    ];
+    const result = judgeCell(e);
+    expect(result.verdict, result.cause).toBe('PASS');
+    expect(result.latency.samplesMs).toEqual([150, 30, 30]);
+
+    e.sockets[0]!.frames.splice(5, 0, change(2345, 'UPDATE', { id: ROW_ID, title: 'x (updated)' }, {}));
+    const twice = judgeCell(e);
+    expect(twice.verdict).toBe('DUPLICATE_EVENT');
+    expect(twice.cause).toBe(`The UPDATE of row ${ROW_ID} arrived 2 times on ${TOPIC}.`);
+  });
+
   it('never lets a signature, the service key or a password into the result', async () => {
     const e = await healthyEvidence();
     e.inserts[0]!.rowId = ROW_ID;

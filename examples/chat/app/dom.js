@@ -16,13 +16,24 @@ export function show(...children) {
 /** A message list kept in id order, one item per message however often it is announced. */
 export function messageList() {
   const list = h('ul', { 'aria-label': 'Messages' });
-  const seen = new Set();
+  const items = new Map();
   return {
     element: list,
     add(message) {
-      if (seen.has(message.id)) return;
-      seen.add(message.id);
-      list.append(h('li', { 'data-message-id': String(message.id) }, message.body));
+      if (items.has(message.id)) return;
+      const item = h('li', { 'data-message-id': String(message.id) }, message.body);
+      items.set(message.id, item);
+      list.append(item);
+    },
+    /** An edited message shows its new text. */
+    update(message) {
+      const item = items.get(message.id);
+      if (item) item.textContent = message.body;
+    },
+    /** A deleted message leaves the list. */
+    remove(message) {
+      items.get(message.id)?.remove();
+      items.delete(message.id);
     },
   };
 }

@@ -100,6 +100,8 @@ async function roomPage(roomId) {
         realtime
           .channel(`room:${roomId}`, { config: { private: privateChannel } })
           .on('broadcast', { event: 'INSERT' }, (message) => messages.add(message.payload.record))
+          .on('broadcast', { event: 'UPDATE' }, (message) => messages.update(message.payload.record))
+          .on('broadcast', { event: 'DELETE' }, (message) => messages.remove(message.payload.old_record))
       : realtime
           .channel(`room:${roomId}`)
           .on(
@@ -166,9 +168,12 @@ async function queuePage() {
   await realtimeAs(session);
   supabase
     .channel('moderation')
-    .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'messages' }, (payload) =>
-      messages.add(payload.new),
-    )
+    // The queue follows every change: new messages, edits and deletions.
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'messages' }, (payload) => {
+      if (payload.eventType === 'INSERT') messages.add(payload.new);
+      else if (payload.eventType === 'UPDATE') messages.update(payload.new);
+      else messages.remove(payload.old);
+    })
     .subscribe((state, error) => {
       status.textContent =
         state === 'SUBSCRIBED' ? 'Live' : `Realtime: ${state}${error ? ` (${error.message})` : ''}`;
