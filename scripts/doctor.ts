@@ -3,9 +3,10 @@ import { decodeJwt } from 'jose';
 import { loadMatrixConfig } from '../fixtures/config/matrix-config.ts';
 import { type Doctor, openDoctor, resolveAccess } from '../fixtures/doctor/access.ts';
 import { failing, renderReport } from '../fixtures/doctor/render.ts';
-import type { ChangeEvent, DoctorReport } from '../fixtures/doctor/types.ts';
+import type { BroadcastInput, ChangeEvent, DoctorReport } from '../fixtures/doctor/types.ts';
 import { environmentNames } from '../fixtures/env/load.ts';
 import { readRuntimeEnv } from '../fixtures/env/runtime.ts';
+import { cellChanges } from '../fixtures/ladder/cell-changes.ts';
 import { ServiceRows, tag } from '../fixtures/rows/service-rows.ts';
 import { userAccessToken } from '../fixtures/rows/user-token.ts';
 import { loadTargetEnvironment, resolveTarget, type Target } from '../fixtures/target.ts';
@@ -95,6 +96,49 @@ function testRow(
   }
 }
 
+/**
+ * A Broadcast portal (config `changes.kind: 'broadcast'`) is asked about what its cells join: the
+ * topic the config computes from the row the factory makes for its user, `private` as configured, and
+ * who writes. Whether the project allows public channels cannot be read here (the join's reply says
+ * it in a cell).
+ */
+function broadcastInput(
+  target: Target,
+  claims: Record<string, unknown>,
+  role: string,
+  event: ChangeEvent,
+): BroadcastInput | undefined {
+  const changes = target.changes;
+  if (changes.kind !== 'broadcast') return undefined;
+  const id = typeof claims['sub'] === 'string' ? claims['sub'] : '';
+  const cell = cellChanges(
+    target,
+    new ServiceRows(target).make({
+      user: { id, email: target.user.email },
+      portal: target.portal.name,
+      env: target.env,
+      runTag: tag(`doctor-${process.pid}`),
+      label: 'doctor topic',
+    }),
+    { id, email: target.user.email },
+  );
+  if (cell.kind !== 'broadcast') return undefined;
+  const operation = event === '*' ? 'INSERT' : event;
+  return {
+    topic: cell.topic,
+    event: cell.event ?? operation,
+    private: cell.private,
+    writeAs: target.writeAs === 'user' ? role : 'service_role',
+    headers: {},
+    ...(cell.private
+      ? {}
+      : {
+          privateOnlyUnknown:
+            'npm run doctor cannot read the project\'s "Allow public access" setting; a cell reads it from its public join\'s reply',
+        }),
+  };
+}
+
 const started = performance.now();
 let code = 0;
 const out: { env: string; portal: string; email: string; report: DoctorReport }[] = [];
@@ -128,13 +172,16 @@ for (const env of envs) {
       const signed = claimsOf[i]!;
       const claims = 'claims' in signed ? signed.claims : { role: 'authenticated' };
       const probe = values.row || values['catalog-only'] ? undefined : testRow(target, claims);
+      const role = typeof claims['role'] === 'string' ? claims['role'] : 'anon';
+      const broadcast = broadcastInput(target, claims, role, event);
       const report = await doctor.run({
         table: target.table,
         event,
-        role: typeof claims['role'] === 'string' ? claims['role'] : 'anon',
+        role,
         claims,
         ...(values.row ? { rowId: values.row } : {}),
         ...(probe && 'row' in probe ? { probe: probe.row } : {}),
+        ...(broadcast ? { broadcast } : {}),
       });
       if (probe && 'error' in probe) {
         report.skipped = [
