@@ -1,6 +1,7 @@
 import { reportScope, tally } from '../fixtures/doctor/render.ts';
 import type { DoctorReport } from '../fixtures/doctor/types.ts';
 import { formatMs } from './format-ms.ts';
+import { changesText } from './html/cell-detail.ts';
 import type { Summary } from './summary-schema.ts';
 
 /** `summary.md`: what CI shows as the job summary ($GITHUB_STEP_SUMMARY), GitHub-flavoured Markdown. */
@@ -29,7 +30,8 @@ export function renderMarkdown(summary: Summary): string {
   for (const d of diagnoses) {
     const cell = cells.find((c) => c.cell === d.cell);
     out.push('', `### ❌ ${d.cell}: ${d.verdict}${d.fault ? ` (\`${d.fault}\`)` : ''}`, '');
-    if (cell) out.push(`- **Cause:** ${escapeCell(cell.cause)}`);
+    if (cell)
+      out.push(`- **Changes:** ${escapeCell(changesText(cell))}`, `- **Cause:** ${escapeCell(cell.cause)}`);
     out.push(`- **Diagnosis:** ${escapeCell(d.headline)}`, `- **Next step:** ${escapeCell(d.nextStep)}`);
     if (d.differences.length > 0) {
       out.push('', '| differs | this cell | passing cells |', '| --- | --- | --- |');

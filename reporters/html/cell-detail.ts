@@ -57,6 +57,7 @@ function ladder(cell: SummaryCell): string {
 function facts(cell: SummaryCell): string {
   const rows: [string, string][] = [
     ['portal', cell.portalUrl ?? '–'],
+    ['changes', changesText(cell)],
     ['socket URL', cell.socketUrl ?? 'no socket opened'],
     [
       'handshake',
@@ -121,4 +122,15 @@ function frames(cell: SummaryCell): string {
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+}
+
+/** How the cell's change travels and who wrote it, in one line. */
+export function changesText(cell: SummaryCell): string {
+  const c = cell.changes;
+  const how = !c
+    ? '–'
+    : c.kind === 'broadcast'
+      ? `Broadcast from Database on ${c.topic} (${c.private ? 'private' : 'public'}, event ${c.event ?? 'the operation'})`
+      : `postgres_changes on ${cell.table ? `${cell.table.schema}.${cell.table.name}` : 'the table'}`;
+  return `${how}${cell.channelTopic ? `; channel ${cell.channelTopic}` : ''}${cell.writeAs ? `; rows written by ${cell.writeAs === 'user' ? "the portal's user" : 'the service role'}` : ''}`;
 }
