@@ -16,6 +16,12 @@ export interface StackApp {
    * omitted = none, tokens carry GoTrue's standard claims only.
    */
   accessTokenHook?: string;
+  /**
+   * The project's Realtime settings as its hosted dashboard has them, per environment when they
+   * differ: `privateOnly` = "Allow public access" off, so public channel joins are refused with
+   * `PrivateOnly: This project only allows private channels`.
+   */
+  realtime?: { privateOnly?: boolean | { local?: boolean; prod?: boolean } };
   /** The table the matrix watches; env-wide database faults (table-not-published) act on it. */
   table: { schema: string; name: string };
   portals: readonly StackAppPortal[];

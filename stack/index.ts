@@ -206,6 +206,7 @@ async function deployLocal(
   const ports = options.ports ?? {};
   const config = localProjectConfig({
     ...(app.accessTokenHook ? { accessTokenHook: app.accessTokenHook } : {}),
+    ...(privateOnly(app, 'local') ? { realtimePrivateOnly: true } : {}),
     ...(ports.localApi !== undefined ? { apiPort: ports.localApi } : {}),
     ...options.local,
   });
@@ -265,6 +266,7 @@ async function deployProd(
     {
       // A portal the team serves itself keeps its own origin, so the allow-list must name that one.
       allowedOrigins: appPortalNames(app).map((p) => teamUrl(app, p) ?? prodOrigin(p, edge.port)),
+      ...(privateOnly(app, 'prod') ? { realtimePrivateOnly: true } : {}),
       ...options.prod,
     },
   );
@@ -335,4 +337,10 @@ function runtimeEnv(d: Deployment): RuntimeEnv {
     portals: d.portals ? originsFrom(d.app, (p) => d.portals?.portals[p]?.url ?? '') : d.origins,
     users: d.users,
   };
+}
+
+/** The app's "private only" Realtime setting for this environment (StackApp `realtime.privateOnly`). */
+function privateOnly(app: StackApp, env: 'local' | 'prod'): boolean {
+  const setting = app.realtime?.privateOnly;
+  return typeof setting === 'object' ? setting[env] === true : setting === true;
 }

@@ -30,6 +30,8 @@ export interface DeclaredApp {
   supabaseDir: string;
   /** `pg-functions://postgres/public/<fn>`, as config.toml names it. */
   accessTokenHook?: string;
+  /** The project's Realtime settings (StackApp `realtime`): `privateOnly` per app or per env. */
+  realtime?: StackApp['realtime'];
   portals: Record<string, DeclaredPortal>;
 }
 
@@ -140,6 +142,7 @@ export function stackAppFrom(
     name: context.name,
     supabaseDir: at(app.supabaseDir),
     ...(app.accessTokenHook ? { accessTokenHook: app.accessTokenHook } : {}),
+    ...(app.realtime ? { realtime: app.realtime } : {}),
     table: context.table,
     portals,
   };
