@@ -75,3 +75,32 @@ export function unsupportedReason(definition: FaultDefinition, app: StackApp): s
 export function supports(definition: FaultDefinition, app: StackApp): boolean {
   return unsupportedReason(definition, app) === undefined;
 }
+
+/**
+ * An env-wide fault that changes something and remembers what it was, so revert restores exactly
+ * that: `change` returns the state to restore, `restore` puts it back. Idempotent per project (a
+ * second apply while on, or a revert while off, does nothing).
+ */
+export function rememberingEnvFault<T>(definition: {
+  name: string;
+  description: string;
+  change(deployment: Deployment): Promise<T>;
+  restore(deployment: Deployment, saved: T): Promise<void>;
+}): FaultDefinition {
+  const saved = new WeakMap<Deployment, { value: T }>();
+  return {
+    name: definition.name,
+    description: definition.description,
+    scope: 'env',
+    async apply({ deployment }) {
+      if (saved.has(deployment)) return;
+      saved.set(deployment, { value: await definition.change(deployment) });
+    },
+    async revert({ deployment }) {
+      const before = saved.get(deployment);
+      if (!before) return;
+      await definition.restore(deployment, before.value);
+      saved.delete(deployment);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Deployment } from '../../topology/deployment.ts';
-import type { FaultDefinition } from '../definition.ts';
+import { rememberingEnvFault } from '../definition.ts';
 import { inTransaction } from './database.ts';
 import { overrideFault } from './portal.ts';
 
@@ -64,19 +64,11 @@ async function readPolicies(deployment: Deployment): Promise<PolicyDef[]> {
   }));
 }
 
-/** What each active database fault changed, per project, so revert restores exactly that. */
-const droppedPolicies = new WeakMap<Deployment, PolicyDef[]>();
-const rewrittenFunctions = new WeakMap<Deployment, string[]>();
-const invokerFunctions = new WeakMap<Deployment, string[]>();
-const privateOnlyBefore = new WeakMap<Deployment, boolean>();
-
-export const broadcastNoSelectPolicy: FaultDefinition = {
+export const broadcastNoSelectPolicy = rememberingEnvFault({
   name: 'broadcast-no-select-policy',
   description:
     'the SELECT policies on realtime.messages are gone (a migration that drops or never creates them): every private join is refused by the read check (env-wide)',
-  scope: 'env',
-  async apply({ deployment }) {
-    if (droppedPolicies.has(deployment)) return;
+  async change(deployment) {
     const policies = await readPolicies(deployment);
     if (policies.length === 0) {
       throw new Error(
@@ -87,18 +79,14 @@ export const broadcastNoSelectPolicy: FaultDefinition = {
       deployment,
       policies.map((p) => `drop policy ${pg.escapeIdentifier(p.name)} on realtime.messages`),
     );
-    droppedPolicies.set(deployment, policies);
+    return policies;
   },
-  async revert({ deployment }) {
-    const policies = droppedPolicies.get(deployment);
-    if (!policies) return;
-    await inTransaction(
+  restore: (deployment, policies) =>
+    inTransaction(
       deployment,
       policies.map((p) => p.sql),
-    );
-    droppedPolicies.delete(deployment);
-  },
-};
+    ),
+});
 
 /** The enabled triggers' functions on the app's watched table that call realtime.broadcast_changes. */
 async function broadcastFunctions(
@@ -133,40 +121,30 @@ async function broadcastFunctions(
 /** The classic mistake (PROTOCOL-BROADCAST §5): the trigger prefixes the topic with `realtime:`. */
 const MISMATCH_PREFIX = 'realtime:';
 
-export const broadcastTopicMismatch: FaultDefinition = {
+export const broadcastTopicMismatch = rememberingEnvFault({
   name: 'broadcast-topic-mismatch',
   description: `the broadcast trigger's function sends to '${MISMATCH_PREFIX}' || <its topic> (the wire prefix written into the topic), so its messages go to a topic no portal joins (env-wide)`,
-  scope: 'env',
-  async apply({ deployment }) {
-    if (rewrittenFunctions.has(deployment)) return;
+  async change(deployment) {
     const functions = await broadcastFunctions(deployment, 'broadcast-topic-mismatch');
-    const changed = functions.map((f) =>
-      f.def.replace(
-        /realtime\.broadcast_changes\s*\(/gi,
-        `realtime.broadcast_changes(${pg.escapeLiteral(MISMATCH_PREFIX)} || `,
+    await inTransaction(
+      deployment,
+      functions.map((f) =>
+        f.def.replace(
+          /realtime\.broadcast_changes\s*\(/gi,
+          `realtime.broadcast_changes(${pg.escapeLiteral(MISMATCH_PREFIX)} || `,
+        ),
       ),
     );
-    await inTransaction(deployment, changed);
-    rewrittenFunctions.set(
-      deployment,
-      functions.map((f) => f.def),
-    );
+    return functions.map((f) => f.def);
   },
-  async revert({ deployment }) {
-    const originals = rewrittenFunctions.get(deployment);
-    if (!originals) return;
-    await inTransaction(deployment, originals);
-    rewrittenFunctions.delete(deployment);
-  },
-};
+  restore: (deployment, originals) => inTransaction(deployment, originals),
+});
 
-export const broadcastNotSecurityDefiner: FaultDefinition = {
+export const broadcastNotSecurityDefiner = rememberingEnvFault({
   name: 'broadcast-not-security-definer',
   description:
     "the broadcast trigger's function runs as the writer (security invoker): a service-role write still broadcasts, a user's write through REST sends nothing (WARNING WarnSendingBroadcastMessage) (env-wide)",
-  scope: 'env',
-  async apply({ deployment }) {
-    if (invokerFunctions.has(deployment)) return;
+  async change(deployment) {
     const definers = (await broadcastFunctions(deployment, 'broadcast-not-security-definer')).filter(
       (f) => f.definer,
     );
@@ -174,36 +152,25 @@ export const broadcastNotSecurityDefiner: FaultDefinition = {
       deployment,
       definers.map((f) => `alter function ${f.name} security invoker`),
     );
-    invokerFunctions.set(
-      deployment,
-      definers.map((f) => f.name),
-    );
+    return definers.map((f) => f.name);
   },
-  async revert({ deployment }) {
-    const names = invokerFunctions.get(deployment);
-    if (!names) return;
-    await inTransaction(
+  restore: (deployment, names) =>
+    inTransaction(
       deployment,
       names.map((n) => `alter function ${n} security definer`),
-    );
-    invokerFunctions.delete(deployment);
-  },
-};
+    ),
+});
 
-export const broadcastPrivateOnly: FaultDefinition = {
+export const broadcastPrivateOnly = rememberingEnvFault({
   name: 'broadcast-private-only',
   description:
     'the project\'s Realtime setting "Allow public access" is off (private only): every public channel join is refused with PrivateOnly (env-wide)',
-  scope: 'env',
-  async apply({ deployment }) {
-    if (privateOnlyBefore.has(deployment)) return;
-    const config = deployment.project.config;
-    privateOnlyBefore.set(deployment, config.realtimePrivateOnly === true);
-    config.realtimePrivateOnly = true;
+  async change(deployment) {
+    const before = deployment.project.config.realtimePrivateOnly;
+    deployment.project.config.realtimePrivateOnly = true;
+    return before;
   },
-  async revert({ deployment }) {
-    if (!privateOnlyBefore.has(deployment)) return;
-    deployment.project.config.realtimePrivateOnly = privateOnlyBefore.get(deployment);
-    privateOnlyBefore.delete(deployment);
+  async restore(deployment, before) {
+    deployment.project.config.realtimePrivateOnly = before;
   },
-};
+});

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Portal } from '../../topology/cells.ts';
 import type { Deployment } from '../../topology/deployment.ts';
-import { cellTarget, type FaultDefinition } from '../definition.ts';
+import { cellTarget, type FaultDefinition, rememberingEnvFault } from '../definition.ts';
 import { findMigrationStatement } from '../migration-sql.ts';
 
 /**
@@ -192,16 +192,11 @@ export const rlsHidesRows: FaultDefinition = {
 
 // insert-not-published ---------------------------------------------------------------------------
 
-/** What each project's publication published before the fault, so revert restores exactly that. */
-const publishedBefore = new WeakMap<Deployment, string>();
-
-export const insertNotPublished: FaultDefinition = {
+export const insertNotPublished = rememberingEnvFault({
   name: 'insert-not-published',
   description:
     "the project's supabase_realtime publication stops publishing INSERT (publish = 'update, delete'), as a change to cut WAL traffic does (env-wide)",
-  scope: 'env',
-  async apply({ deployment }) {
-    if (publishedBefore.has(deployment)) return;
+  async change(deployment) {
     const { rows } = await deployment.project.ctx.db.admin.query<{ publish: string }>(
       `select concat_ws(', ', case when pubinsert then 'insert' end, case when pubupdate then 'update' end,
                         case when pubdelete then 'delete' end, case when pubtruncate then 'truncate' end) as publish
@@ -218,17 +213,13 @@ export const insertNotPublished: FaultDefinition = {
     await inTransaction(deployment, [
       `alter publication supabase_realtime set (publish = ${pg.escapeLiteral(without)})`,
     ]);
-    publishedBefore.set(deployment, before);
+    return before;
   },
-  async revert({ deployment }) {
-    const before = publishedBefore.get(deployment);
-    if (before === undefined) return;
-    await inTransaction(deployment, [
+  restore: (deployment, before) =>
+    inTransaction(deployment, [
       `alter publication supabase_realtime set (publish = ${pg.escapeLiteral(before)})`,
-    ]);
-    publishedBefore.delete(deployment);
-  },
-};
+    ]),
+});
 
 // select-revoked ---------------------------------------------------------------------------------
 
