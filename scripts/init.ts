@@ -12,10 +12,12 @@ const USAGE = `npm run init -- --supabase-dir <dir> [--out <dir>] [--table <sche
   delivers (in the supabase_realtime publication, or with a trigger calling realtime.broadcast_changes
   or realtime.send), and for the chosen one writes, into --out (default: the Supabase folder's parent,
   i.e. your app's root):
-    realtime-matrix.config.ts        the table, its key, tag and timestamp columns, a row factory and
-                                     one portal, with TODOs to fill in
-    environments/local.env           the embedded stack (TARGET_KIND=embedded)
-    environments/prod.env.example    a real deployment, commented out (copy it to prod.env)
+    realtime-matrix.config.ts   the table, its key, tag and timestamp columns, a row factory, how the
+                                portal receives changes (postgres_changes or the trigger's Broadcast),
+                                one portal and the command that serves it, with TODOs to fill in
+    environments/local.env      the embedded stack on this machine
+    environments/prod.env       the embedded production-like deployment (HTTPS edge, its own keys);
+                                its comments show how to point it at your real one
   Existing files are kept unless --force. Paths are relative to where you run npm.`;
 
 let values: { 'supabase-dir'?: string; out?: string; table?: string; force?: boolean; help?: boolean };

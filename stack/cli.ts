@@ -21,6 +21,7 @@ const { values } = parseArgs({
     'list-faults': { type: 'boolean', default: false },
     'show-secrets': { type: 'boolean', default: false },
     'summary-file': { type: 'string' },
+    'stop-on-stdin-end': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -43,6 +44,8 @@ if (values.help) {
   --show-secrets     print keys and passwords in full (default: role + fingerprint)
   --summary-file F   write the boot summary (never secrets) to F and print one line instead;
                      RTM_STACK_VERBOSE=1 prints it all as well (the matrix's webServer uses this)
+  --stop-on-stdin-end  stop when stdin closes: the process that started the stack is gone
+                     (the matrix's webServer uses this)
 `);
   process.exit(0);
 }
@@ -174,19 +177,25 @@ function note(line: string): void {
 }
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    note(`${signal}: stopping the stack…`);
-    stack.stop().then(
-      () => process.exit(0),
-      (error: Error) => {
-        console.error(`Stopping failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
-  });
+function stop(why: string): void {
+  if (stopping) return;
+  stopping = true;
+  note(`${why}: stopping the stack…`);
+  stack.stop().then(
+    () => process.exit(0),
+    (error: Error) => {
+      console.error(`Stopping failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+// Playwright starts its webServer in a process group of its own and holds the other end of its
+// stdin. A runner killed by SIGTERM to its group (a cancelled CI job) or SIGKILL never signals that
+// group, so the stack — and the app's portal commands — would outlive the run; stdin ending says so.
+if (values['stop-on-stdin-end']) {
+  process.stdin.on('end', () => stop('stdin closed (the process that started the stack is gone)'));
+  process.stdin.resume();
 }
 
 function isAlive(pid: number): boolean {

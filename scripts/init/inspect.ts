@@ -15,7 +15,14 @@ import '../../stack/realtime/db-broadcast/index.ts';
 /** How a table reaches clients: postgres_changes (in the publication) or a broadcasting trigger. */
 export type RealtimeKind =
   | { kind: 'publication' }
-  | { kind: 'broadcast-trigger'; trigger: string; fn: string; calls: string };
+  | {
+      kind: 'broadcast-trigger';
+      trigger: string;
+      fn: string;
+      calls: string;
+      /** The trigger function's body (pg_proc.prosrc): init reads the topic it sends to from it. */
+      source: string;
+    };
 
 export interface ColumnInfo {
   name: string;
@@ -134,9 +141,10 @@ async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
     trigger: string;
     fn: string;
     calls: string;
+    source: string;
   }>(
     `select c.oid, n.nspname as schema, c.relname as name, t.tgname as trigger,
-            pn.nspname || '.' || p.proname as fn,
+            pn.nspname || '.' || p.proname as fn, p.prosrc as source,
             'realtime.' || (regexp_match(p.prosrc, $1, 'i'))[1] as calls
        from pg_trigger t
        join pg_class c on c.oid = t.tgrelid
@@ -163,6 +171,7 @@ async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
       trigger: r.trigger,
       fn: r.fn,
       calls: r.calls,
+      source: r.source,
     });
   }
   const out: TableInfo[] = [];

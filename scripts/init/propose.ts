@@ -1,3 +1,4 @@
+import { type BroadcastProposal, proposeBroadcast } from './broadcast-topic.ts';
 import { InitError } from './errors.ts';
 import type { ColumnInfo, TableInfo } from './inspect.ts';
 
@@ -10,6 +11,13 @@ export interface Proposal {
   createdAtColumn?: string;
   /** NOT NULL columns without a default the factory must fill, besides the tag. */
   factory: FactoryColumn[];
+  /**
+   * How the portal receives the row: postgres_changes when the table is published, else the
+   * Broadcast its trigger sends (with what init could read of the topic from the function's body).
+   */
+  changes:
+    | { kind: 'postgres_changes' }
+    | { kind: 'broadcast'; trigger: string; fn: string; calls: string; proposal: BroadcastProposal };
   /** Things the user must know before the first run (also written as comments). */
   warnings: Warning[];
 }
@@ -73,13 +81,18 @@ export function propose(table: TableInfo): Proposal {
       text: `${name} has no timestamp column filled by default (e.g. created_at timestamptz default now()), so the sweeper removes every row tagged by another run, including a run in progress against the same project. Add one, then set table.createdAtColumn.`,
     });
   }
-  if (!table.kinds.some((k) => k.kind === 'publication')) {
-    const triggers = table.kinds.flatMap((k) => (k.kind === 'broadcast-trigger' ? [k] : []));
-    warnings.push({
-      text: `${name} reaches clients through ${triggers.map((t) => `trigger ${t.trigger} (${t.calls})`).join(', ')}, not postgres_changes, and the matrix judges the channel whose postgres_changes bindings cover the table. To test it as postgres_changes, publish it:`,
-      sql: `alter publication supabase_realtime add table ${name};`,
-    });
-  }
+  const trigger = table.kinds.find((k) => k.kind === 'broadcast-trigger');
+  // Published: postgres_changes, what most apps subscribe to. Only a trigger: its Broadcast.
+  const changes: Proposal['changes'] =
+    table.kinds.some((k) => k.kind === 'publication') || !trigger
+      ? { kind: 'postgres_changes' }
+      : {
+          kind: 'broadcast',
+          trigger: trigger.trigger,
+          fn: trigger.fn,
+          calls: trigger.calls,
+          proposal: proposeBroadcast(trigger.source),
+        };
   const factory = table.columns
     .filter((c) => c.notNull && c.defaultExpr === undefined && !c.identity && !c.generated)
     .filter((c) => c.name !== tag.column)
@@ -90,6 +103,7 @@ export function propose(table: TableInfo): Proposal {
     tag,
     ...(createdAtColumn ? { createdAtColumn } : {}),
     factory,
+    changes,
     warnings,
   };
 }

@@ -63,11 +63,9 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const inRepo = !relative(ROOT, configFile).startsWith('..');
   const rtmConfig = `RTM_CONFIG=${inRepo ? relative(ROOT, configFile) : configFile}`;
   const next = [
-    `Fill in the TODOs in ${configFile}: the row factory's values and how the portal shows it signed in.`,
-    `${rtmConfig} npm run stack   # the embedded project with your migrations on http://127.0.0.1:54321; leave it running`,
-    'Start your portal on http://localhost:3000 (PORTAL_WEB_URL), pointed at that URL with the anon key in environments/local.env.',
-    `${rtmConfig} npx playwright test --list   # the cells (web-local)`,
-    `${rtmConfig} npx playwright test          # run them; the report is in matrix-report/`,
+    `Fill in the TODOs in ${configFile}: the portal's command and env (embedded.portals.web), how it shows it signed in (portals.web.signedIn), and the row factory's values.`,
+    `${rtmConfig} npx playwright test --list   # the cells: web-local, web-prod`,
+    `${rtmConfig} npx playwright test          # starts the stack with your migrations and your portal in both environments; the report is in matrix-report/`,
   ];
   return { app, proposal, name, outDir, written, next };
 }

@@ -67,7 +67,7 @@ describe('init on examples/chat', () => {
       expect(result.written).toEqual([
         file,
         join(out, 'environments/local.env'),
-        join(out, 'environments/prod.env.example'),
+        join(out, 'environments/prod.env'),
       ]);
       const config = await loadMatrixConfig(file);
       expect(config.table).toEqual({
@@ -82,29 +82,53 @@ describe('init on examples/chat', () => {
         urlKey: 'PORTAL_WEB_URL',
         signIn: { strategy: 'ui', path: '/' },
       });
-      // The Supabase folder is outside the output folder: named absolutely.
+      // The Supabase folder is far from the output folder: named absolutely. The portal is a command.
       expect(config.embedded).toMatchObject({
         supabaseDir: CHAT,
         table: { schema: 'public', name: 'messages' },
+        portals: [{ name: 'web', localPort: 3000 }],
       });
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('    portals: {\n      web: {\n');
+      expect(text).toContain("        command: 'npm run dev -- --host {host} --port {port}',\n");
+      expect(text).toContain(`        cwd: '${join(ROOT, 'examples/chat')}',\n`);
+      expect(text).toContain(
+        "        env: { VITE_SUPABASE_URL: '{supabaseUrl}', VITE_SUPABASE_ANON_KEY: '{anonKey}' },\n",
+      );
+      // Published as well as broadcast by a trigger: postgres_changes, the default, so no changes key.
+      expect(result.proposal.changes).toEqual({ kind: 'postgres_changes' });
+      expect(config.changes).toEqual({ kind: 'postgres_changes' });
       expect(config.row({ ...RUN, runTag: '[rtm:abc]' })).toEqual({
         body: '[rtm:abc] web-local sample 1/1',
         room_id: 1,
       });
-      expect(readFileSync(file, 'utf8')).toContain(
+      expect(text).toContain(
         '    // TODO bigint, NOT NULL, no default; references public.rooms.id: the key of an existing row there',
       );
 
-      // Only local.env is an environment (a commented-out prod.env would fail validation at load).
+      // Both environments are the embedded stack: local on the portal's localPort, prod behind the edge.
       const envDir = join(out, 'environments');
-      expect(environmentNames(envDir)).toEqual(['local']);
+      expect(environmentNames(envDir)).toEqual(['local', 'prod']);
+      const email = `web@${out.split('/').pop()!.toLowerCase()}.test`;
       const local = loadEnvironment(envDir, 'local', {}, out, portalEnvKeys(config));
       expect(local.values).toMatchObject({ TARGET_KIND: 'embedded', SUPABASE_URL: 'http://127.0.0.1:54321' });
       expect(local.portals['web']).toEqual({
         url: 'http://localhost:3000',
-        email: `web@${out.split('/').pop()!.toLowerCase()}.test`,
+        email,
         passwordVar: 'LOCAL_WEB_PASSWORD',
       });
+      const prod = loadEnvironment(envDir, 'prod', {}, out, portalEnvKeys(config));
+      expect(prod.values).toMatchObject({
+        TARGET_KIND: 'embedded',
+        SUPABASE_URL: 'https://api.prod.localhost:8443',
+      });
+      expect(prod.portals['web']).toEqual({
+        url: 'https://web.prod.localhost:8443',
+        email,
+        passwordVar: 'PROD_WEB_PASSWORD',
+      });
+      // The real-deployment example is there, commented out.
+      expect(readFileSync(join(envDir, 'prod.env'), 'utf8')).toContain('#   TARGET_KIND=external\n');
 
       expect(typeErrors(file)).toEqual([]);
     },
@@ -161,10 +185,12 @@ alter publication supabase_realtime add table public.orders;
         '    // TODO bigint, NOT NULL, no default; references public.customers.id: the key of an existing row\n',
       );
       expect(text).toContain('    // TODO order_status, NOT NULL, no default; one of placed, shipped\n');
-      expect(text).toContain(`supabaseDir: fileURLToPath(new URL('./supabase/', import.meta.url)),`);
+      // Beside the config: relative paths, so the app and its config move together.
+      expect(text).toContain("    supabaseDir: './supabase',\n");
+      expect(text).toContain("        cwd: '.',\n");
 
       const config = await loadMatrixConfig(file);
-      expect(config.embedded?.supabaseDir).toBe(`${supabaseDir}/`);
+      expect(config.embedded?.supabaseDir).toBe(supabaseDir);
       expect(config.row({ ...RUN, runTag: '[rtm:abc]' })).toEqual({
         note: '[rtm:abc] web-local sample 1/1',
         customer_id: 1,
@@ -236,7 +262,7 @@ alter table public.quiet disable trigger quiet_send;
   });
 
   it(
-    'a table delivered by a broadcast trigger: written, with the warning that cells judge postgres_changes',
+    'a table delivered by a broadcast trigger: changes is its Broadcast, with the constant topic the trigger sends to',
     async () => {
       const app = dirs.make('broadcast');
       const result = await init({ supabaseDir: writeApp(app, SEVERAL), table: 'public.scores' });
@@ -245,21 +271,87 @@ alter table public.quiet disable trigger quiet_send;
       ]);
       expect(result.proposal.warnings).toEqual([
         { text: expect.stringContaining('public.scores has no timestamp column filled by default') },
-        {
-          text: expect.stringContaining(
-            'public.scores reaches clients through trigger scores_broadcast (realtime.broadcast_changes), not postgres_changes',
-          ),
-          sql: 'alter publication supabase_realtime add table public.scores;',
-        },
       ]);
+      expect(result.proposal.changes).toMatchObject({
+        kind: 'broadcast',
+        trigger: 'scores_broadcast',
+        proposal: { expression: "'scores'", topic: { kind: 'constant', value: 'scores' }, private: true },
+      });
       const file = join(app, 'realtime-matrix.config.ts');
-      expect(readFileSync(file, 'utf8')).toContain(
-        ' * - public.scores reaches clients through trigger scores_broadcast (realtime.broadcast_changes), not\n',
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain(
+        [
+          '  changes: {',
+          "    kind: 'broadcast',",
+          "    // TODO: check this is the topic your portal joins: the trigger sends to 'scores'.",
+          "    topic: () => 'scores',",
+        ].join('\n'),
       );
-      expect(readFileSync(file, 'utf8')).toContain(
-        ' *     alter publication supabase_realtime add table public.scores;\n',
+      const config = await loadMatrixConfig(file);
+      expect(config.changes).toMatchObject({ kind: 'broadcast', private: true });
+      expect(typeErrors(file)).toEqual([]);
+    },
+    TSC_TIMEOUT,
+  );
+
+  it(
+    "a trigger sending to 'room:' || NEW.room_id: topic() computes it from the row; another expression is a TODO",
+    async () => {
+      const app = dirs.make('rooms');
+      const supabaseDir = writeApp(app, {
+        '20260101000000_rooms.sql': `
+create table public.posts (id bigint generated always as identity primary key, room_id bigint not null,
+  body text, created_at timestamptz not null default now());
+create function public.post_broadcast() returns trigger language plpgsql security definer as $$
+begin
+  perform realtime.broadcast_changes('room:' || coalesce(NEW.room_id, OLD.room_id)::text, tg_op, tg_op,
+    tg_table_name, tg_table_schema, new, old);
+  return null;
+end $$;
+create trigger posts_broadcast after insert on public.posts for each row execute function public.post_broadcast();
+
+create table public.pings (id bigint primary key, note text, created_at timestamptz default now());
+create function public.ping_send() returns trigger language plpgsql security definer as $$
+begin
+  perform realtime.send(to_jsonb(new), 'ping', format('user:%s', new.id), false);
+  return null;
+end $$;
+create trigger pings_send after insert on public.pings for each row execute function public.ping_send();
+`,
+      });
+      const posts = await init({ supabaseDir, table: 'posts' });
+      const file = join(app, 'realtime-matrix.config.ts');
+      let text = readFileSync(file, 'utf8');
+      expect(text).toContain(`    topic: ({ row }) => \`room:\${row['room_id']}\`,\n`);
+      let config = await loadMatrixConfig(file);
+      expect(config.changes.kind).toBe('broadcast');
+      const topicOf = (c: typeof config) =>
+        c.changes.kind === 'broadcast'
+          ? c.changes.topic({
+              row: c.row({ ...RUN, runTag: 't' }),
+              user: RUN.user,
+              portal: 'web',
+              env: 'local',
+            })
+          : undefined;
+      expect(posts.proposal.factory.map((c) => c.name)).toEqual(['room_id']);
+      expect(topicOf(config)).toBe('room:0');
+
+      const pings = await init({ supabaseDir, table: 'pings', outDir: join(app, 'pings') });
+      text = readFileSync(join(pings.outDir, 'realtime-matrix.config.ts'), 'utf8');
+      expect(pings.proposal.changes).toMatchObject({
+        kind: 'broadcast',
+        proposal: { expression: "format('user:%s', new.id)", event: 'ping', private: false },
+      });
+      expect(text).toContain(
+        "    // TODO: return the topic the trigger computes for the row (format('user:%s', new.id)), as your\n",
       );
-      await loadMatrixConfig(file);
+      expect(text).toContain(
+        "    topic: () => 'TODO',\n    // The event the trigger sends.\n    event: 'ping',\n",
+      );
+      expect(text).toContain('    private: false,\n');
+      config = await loadMatrixConfig(join(pings.outDir, 'realtime-matrix.config.ts'));
+      expect(topicOf(config)).toBe('TODO');
       expect(typeErrors(file)).toEqual([]);
     },
     TSC_TIMEOUT,
@@ -427,7 +519,7 @@ describe('npm run init (the CLI, its own throwaway Postgres)', () => {
         'Wrote:',
         '  realtime-matrix.config.ts',
         '  environments/local.env',
-        '  environments/prod.env.example',
+        '  environments/prod.env',
       ].join('\n'),
     );
     expect(run.stdout).toContain(`RTM_CONFIG=${join(app, 'realtime-matrix.config.ts')} npx playwright test`);

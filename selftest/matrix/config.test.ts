@@ -41,7 +41,8 @@ describe('the embedded stack as webServer', () => {
   it('starts `npm run stack` for exactly the needed envs, its boot summary in a file, and waits for its ready line', () => {
     const server = stackWebServer(['local', 'prod'], '/nonexistent/runtime.json');
     expect(server).toMatchObject({
-      command: 'npm run --silent stack -- --env local --env prod --summary-file test-results/stack.log',
+      command:
+        'npm run --silent stack -- --env local --env prod --summary-file test-results/stack.log --stop-on-stdin-end',
       reuseExistingServer: true,
       gracefulShutdown: { signal: 'SIGTERM' },
     });
