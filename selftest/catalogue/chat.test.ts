@@ -87,14 +87,20 @@ describe('examples/chat: a second app, tested by its config alone', () => {
         strategy: 'api',
       });
       expect(member.table, why).toEqual({ schema: 'public', name: 'messages', primaryKey: ['id'] });
-      // The live page joins room:1 privately and hears the trigger's broadcast_changes INSERT.
+      // The live page joins room:1 privately and hears the trigger's broadcast_changes INSERT,
+      // UPDATE and DELETE of the row its user wrote; the moderator's queue hears all three as
+      // postgres_changes.
       const live = byCell.get(`live-${env}`)!;
       expect({ topic: live.channelTopic, changes: live.changes }, why).toEqual({
         topic: 'realtime:room:1',
-        changes: { kind: 'broadcast', topic: 'room:1', event: 'INSERT', private: true },
+        changes: { kind: 'broadcast', topic: 'room:1', private: true },
       });
       expect(live.stages.find((s) => s.stage === 'event_delivered')?.summary, why).toContain(
-        'arrived as broadcast INSERT (private) on realtime:room:1',
+        '3 of 3 writes arrived on realtime:room:1: broadcast INSERT (private), broadcast UPDATE (private), broadcast DELETE (private).',
+      );
+      expect(live.writeAs, why).toBe('user');
+      expect(moderator.stages.find((s) => s.stage === 'event_delivered')?.summary, why).toBe(
+        '3 of 3 writes arrived on realtime:moderation: postgres_changes INSERT, postgres_changes UPDATE, postgres_changes DELETE.',
       );
     }
     // The terminal table names the app's portals.
