@@ -52,7 +52,9 @@ describe('init on examples/chat', () => {
   it(
     'proposes public.messages keyed by id, tagged in body, swept by created_at; the config loads and type-checks',
     async () => {
-      const out = dirs.make('chat');
+      // Two levels below the temp dir: the checkout is then never "within one level up" of the
+      // output folder (a checkout under the temp dir, as CI's may be, would be named relatively).
+      const out = join(dirs.make('chat'), 'team', 'matrix');
       const result = await init({ supabaseDir: CHAT, outDir: out });
       expect(result.app.candidates.map((t) => `${t.schema}.${t.name}`)).toEqual(['public.messages']);
       expect(result.proposal).toMatchObject({
