@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELP_DESK_CELLS as CELLS } from '../portals/help-desk-app.ts';
 import { FAULTS } from '../stack/faults/catalogue.ts';
 import { clearFaults, listFaults, setFault } from '../stack/faults/control-client.ts';
+import { supports } from '../stack/faults/definition.ts';
 import { parseFaultList } from '../stack/faults/spec.ts';
 import type { Stack } from '../stack/index.ts';
 import { freePort } from '../stack/ports.ts';
@@ -76,7 +77,12 @@ describe('fault control endpoint and boot-time faults', () => {
 
   it('lists every fault with its scope and mechanism', async () => {
     const { faults } = await listFaults({ runtimeFile });
-    expect(faults.map((f) => f.name)).toEqual(FAULTS.map((f) => f.name));
+    // Every fault the running app can express: the help-desk's pages honour no Broadcast override.
+    expect(faults.map((f) => f.name)).toEqual(
+      FAULTS.filter((f) => supports(f, stack.app)).map((f) => f.name),
+    );
+    expect(faults.map((f) => f.name)).toEqual(expect.arrayContaining(['broadcast-no-select-policy']));
+    expect(faults.map((f) => f.name)).not.toContain('broadcast-not-private');
     expect(faults.find((f) => f.name === 'table-not-published')).toMatchObject({
       scope: 'env',
       envs: ['local', 'prod'],
