@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Summary, summarySchema } from '../../reporters/summary-schema.ts';
 import { groupMembers } from '../../stack/commands/process-group.ts';
 import { DEFAULT_PORTS } from '../../stack/topology/default-ports.ts';
-import { takenPorts } from '../../stack/topology/listen.ts';
 import { RUNTIME_FILE } from '../../stack/topology/runtime-file.ts';
 import { processAlive } from '../commands/app-fixture.ts';
 import { ROOT } from '../init/support.ts';
+import { portsStillTaken } from '../matrix/support/matrix-run.ts';
 import { type FixtureApp, recordedPids, writeFixtureApp } from './fixture-app.ts';
 
 /**
@@ -41,7 +41,7 @@ let app: FixtureApp;
 let configFile: string;
 
 beforeAll(async () => {
-  const taken = await takenPorts(PORTS);
+  const taken = await portsStillTaken(PORTS);
   if (taken.length) {
     throw new Error(
       `The matrix's stack needs these ports, and they are taken:\n  ${taken.join('\n  ')}\nRun this file in its own network namespace: unshare -n bash -c 'ip link set lo up && npx vitest run selftest/own-app'`,

@@ -32,7 +32,7 @@ const FIXED = [
 export async function fixedPortsState(): Promise<'free' | 'running-stack'> {
   const running = runningStackEnvs(RUNTIME_FILE);
   if (running?.includes('local') && running.includes('prod')) return 'running-stack';
-  const taken = await takenPorts(FIXED);
+  const taken = await portsStillTaken();
   if (taken.length === 0) return 'free';
   const stack = running
     ? `the running stack in ${RUNTIME_FILE} serves only ${running.join(', ') || 'no env'}`
@@ -40,6 +40,21 @@ export async function fixedPortsState(): Promise<'free' | 'running-stack'> {
   throw new Error(
     `The matrix needs the fixed ports, and they are held by something it cannot use (${stack}):\n  ${taken.join('\n  ')}\nStop that process, or start \`npm run stack\` (both envs) and run again.`,
   );
+}
+
+/**
+ * The fixed ports still taken once a holder that is on its way out had its moment: the previous
+ * test file's stack may stop its Postgres a beat after its `stop()` resolved (the port is then
+ * taken by no visible listener). Asks again while anything is taken, up to 15 s, and reports what
+ * is taken then.
+ */
+export async function portsStillTaken(ports: { port: number; what: string }[] = FIXED): Promise<string[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const taken = await takenPorts(ports);
+    if (taken.length === 0 || Date.now() > deadline) return taken;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The parts of Playwright's JSON report the e2e assertions read, beside what the reporter reads. */
