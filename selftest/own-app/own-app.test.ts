@@ -220,8 +220,13 @@ describe('README "Test your own app": from an app folder to green cells', () => 
         ['web-local', 'PASS', 'embedded'],
         ['web-prod', 'PASS', 'embedded'],
       ]);
-      // The stack started the app's command once per environment, and nothing of it is left.
+      // The stack started the app's command once per environment, and nothing of it is left. The
+      // runner stops its webServer (the stack) as it exits; the stack stops the commands' process
+      // groups a beat later (SIGTERM, then SIGKILL after 5 s), so wait for that before judging.
       expect(recordedPids(app).filter((p) => p.role === 'server')).toHaveLength(2);
+      await waitUntil(() => leftovers().length === 0, 30_000, 'no process of the app is left').catch(
+        () => undefined,
+      );
       expect(leftovers()).toEqual([]);
     },
     RUN_TIMEOUT,
