@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /**
  * A shell command in a process group of its own (spawned detached, so the group id is the shell's
@@ -34,11 +35,47 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // 'exit' runs on process.exit() and a normal end; handlers must be synchronous. Only SIGKILL of
-  // this process leaves a group behind, and no handler can run then.
+  // 'exit' runs on process.exit() and a normal end; handlers must be synchronous. SIGKILL of this
+  // process runs no handler: the orphan guard (below) takes the groups then.
   process.on('exit', () => {
     for (const pgid of live) signalGroup(pgid, 'SIGKILL');
   });
+}
+
+/**
+ * The orphan guard (orphan-guard.mjs): a process in a session of its own that holds the read end of
+ * a pipe only this process writes. It is told each group as it starts and as it is stopped; when
+ * the pipe closes because this process died — SIGKILL too, which Playwright sends a webServer that
+ * has not stopped within its graceful-shutdown timeout — it stops the groups still listed. Started
+ * with the first command, ended (its pipe closed with nothing listed) when the last one is stopped.
+ */
+let guard: ChildProcess | undefined;
+const GUARD_SCRIPT = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
+
+function tellGuard(line: string): void {
+  if (!guard) {
+    guard = spawn(process.execPath, [GUARD_SCRIPT, '5000'], {
+      detached: true,
+      // No stdout/stderr: a guard holding the stack's pipes would keep the runner waiting on them.
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    // A guard that failed to start or died leaves things as they were without it: not an error.
+    guard.on('error', () => undefined);
+    guard.stdin?.on('error', () => undefined);
+    // Neither the guard nor its pipe keeps this process alive.
+    guard.unref();
+    (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+  guard.stdin?.write(`${line}\n`);
+}
+
+function releaseGuard(pgid: number): void {
+  if (!guard) return;
+  tellGuard(`-${pgid}`);
+  if (live.size === 0) {
+    guard.stdin?.end();
+    guard = undefined;
+  }
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -125,7 +162,10 @@ export function runCommand(
     });
   }
   const pid = child.pid ?? 0;
-  if (pid) live.add(pid);
+  if (pid) {
+    live.add(pid);
+    tellGuard(`+${pid}`);
+  }
   const running: RunningCommand = {
     pid,
     exit: undefined,
@@ -158,6 +198,7 @@ export function runCommand(
         }
       }
       live.delete(pid);
+      releaseGuard(pid);
     },
   };
   return running;
