@@ -1,6 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import {
+  type FunctionInfo,
+  functionName,
+  readAppFunctions,
+  senderChain,
+  sendersCalled,
+} from '../../fixtures/doctor/sender-chain.ts';
 import { freePort } from '../../stack/ports.ts';
 import { type Cluster, ensureDatabase, startCluster } from '../../stack/postgres/cluster.ts';
 import { migrate } from '../../stack/postgres/migrate.ts';
@@ -126,35 +133,52 @@ export async function inspectSupabaseDir(
   }
 }
 
-const CALLS = String.raw`realtime\.(broadcast_changes|send)\s*\(`;
-
 async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
   const published = await client.query<{ oid: number; schema: string; name: string }>(
     `select (quote_ident(schemaname) || '.' || quote_ident(tablename))::regclass::oid as oid,
             schemaname as schema, tablename as name
        from pg_publication_tables where pubname = 'supabase_realtime'`,
   );
-  const triggered = await client.query<{
+  // Every enabled trigger of an app table; those whose function reaches a realtime sender, itself or
+  // through the app's helpers, broadcast the table (the doctor follows the calls the same way).
+  const triggers = await client.query<{
     oid: number;
     schema: string;
     name: string;
     trigger: string;
-    fn: string;
-    calls: string;
+    fn_schema: string;
+    fn_name: string;
+    definer: boolean;
     source: string;
   }>(
     `select c.oid, n.nspname as schema, c.relname as name, t.tgname as trigger,
-            pn.nspname || '.' || p.proname as fn, p.prosrc as source,
-            'realtime.' || (regexp_match(p.prosrc, $1, 'i'))[1] as calls
+            pn.nspname as fn_schema, p.proname as fn_name, p.prosecdef as definer,
+            coalesce(p.prosrc, '') as source
        from pg_trigger t
        join pg_class c on c.oid = t.tgrelid
        join pg_namespace n on n.oid = c.relnamespace
        join pg_proc p on p.oid = t.tgfoid
        join pg_namespace pn on pn.oid = p.pronamespace
       where not t.tgisinternal and t.tgenabled <> 'D' and n.nspname <> 'realtime'
-        and p.prosrc ~* $1`,
-    [CALLS],
+      order by c.relname, t.tgname`,
   );
+  const helpers = triggers.rows.length ? await readAppFunctions(client) : [];
+  const triggered = triggers.rows.flatMap((r) => {
+    const own: FunctionInfo = {
+      schema: r.fn_schema,
+      name: r.fn_name,
+      securityDefiner: r.definer,
+      owner: '',
+      ownerBypassesRls: false,
+      source: r.source,
+    };
+    const chain = senderChain(own, helpers);
+    if (!chain) return [];
+    const last = chain.at(-1)!;
+    const called = sendersCalled(last.source);
+    const calls = called.find((c) => c !== 'realtime.send_binary') ?? (called[0] as string);
+    return [{ ...r, fn: chain.map(functionName).join(' → '), calls, source: last.source }];
+  });
   const byOid = new Map<number, { schema: string; name: string; kinds: RealtimeKind[] }>();
   const entry = (oid: number, schema: string, name: string) => {
     let e = byOid.get(oid);
@@ -165,7 +189,7 @@ async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
     return e;
   };
   for (const r of published.rows) entry(r.oid, r.schema, r.name).kinds.push({ kind: 'publication' });
-  for (const r of triggered.rows) {
+  for (const r of triggered) {
     entry(r.oid, r.schema, r.name).kinds.push({
       kind: 'broadcast-trigger',
       trigger: r.trigger,

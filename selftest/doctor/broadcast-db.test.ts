@@ -340,6 +340,71 @@ describe('each Broadcast mistake fails its own check, with the values seen', () 
   });
 });
 
+/** The trigger hands the send to a helper of the app's: the doctor follows the call. */
+const VIA_HELPER = `
+  drop trigger post_broadcast on chatroom.posts;
+  create function chatroom.notify_room(p_room int, p_op text, p_row jsonb) returns void
+  language plpgsql set search_path = '' as $$
+  begin
+    perform realtime.send(p_row, p_op, 'room:' || p_room, true);
+  end $$;
+  create function chatroom.post_notify() returns trigger
+  language plpgsql security definer set search_path = '' as $$
+  begin
+    perform chatroom.notify_room(coalesce(new.room, old.room), tg_op, to_jsonb(coalesce(new, old)));
+    return null;
+  end $$;
+  create trigger post_notify after insert or update or delete on chatroom.posts
+    for each row execute function chatroom.post_notify();
+`;
+
+describe('a trigger that sends through a helper function of the app', () => {
+  it('is found through the call, and the healthy table passes with the chain named', async () => {
+    await admin.query(VIA_HELPER);
+    const report = await runDoctor(db, input({ writeAs: 'authenticated' }));
+    expect(failing(report), JSON.stringify(report.checks, null, 2)).toEqual([]);
+    expect(finding(report, 'broadcast.no_trigger').summary).toContain(
+      'Trigger "post_notify" → chatroom.post_notify() → chatroom.notify_room() (calls realtime.send)',
+    );
+    // The definer trigger function makes the invoker helper's send its owner's (postgres).
+    expect(finding(report, 'broadcast.not_security_definer').status).toBe('ok');
+    expect(finding(report, 'broadcast.topic_mismatch').seen).toEqual({
+      triggerTopics: ['room:7'],
+      joinedTopic: 'room:7',
+    });
+  });
+
+  it('neither function security definer, written as the user: the chain is named, the fix is the trigger function', async () => {
+    await admin.query(`${VIA_HELPER} alter function chatroom.post_notify() security invoker;`);
+    const report = await runDoctor(db, input({ writeAs: 'authenticated' }));
+    expect(causeOf(report)?.id).toBe('broadcast.not_security_definer');
+    const f = finding(report, 'broadcast.not_security_definer');
+    expect(f.summary).toContain('chatroom.post_notify() → chatroom.notify_room() are not security definer');
+    expect(f.fixSql).toBe('alter function chatroom.post_notify security definer;');
+  });
+
+  it('a security definer helper decides for an invoker trigger function', async () => {
+    await admin.query(`${VIA_HELPER}
+      alter function chatroom.post_notify() security invoker;
+      alter function chatroom.notify_room(int, text, jsonb) security definer;`);
+    const report = await runDoctor(db, input({ writeAs: 'authenticated' }));
+    expect(failing(report), JSON.stringify(report.checks, null, 2)).toEqual([]);
+    expect(finding(report, 'broadcast.not_security_definer').seen).toMatchObject({
+      functions: [
+        { function: 'chatroom.post_notify', definerFunction: 'chatroom.notify_room', securityDefiner: true },
+      ],
+    });
+  });
+
+  it('a helper that does not reach realtime is no broadcast trigger', async () => {
+    await admin.query(`${VIA_HELPER}
+      create or replace function chatroom.notify_room(p_room int, p_op text, p_row jsonb) returns void
+      language plpgsql set search_path = '' as $$ begin perform pg_notify('room', p_op); end $$;`);
+    const report = await runDoctor(db, input());
+    expect(failing(report)).toEqual(['broadcast.no_trigger']);
+  });
+});
+
 /**
  * A recorded broadcast cell, as the ladder hands it to the doctor: a join of `realtime:room:7` with
  * the user's token and the row (posts id 1) that never arrived, or a join the read check refused.

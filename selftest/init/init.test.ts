@@ -319,6 +319,14 @@ begin
   return null;
 end $$;
 create trigger pings_send after insert on public.pings for each row execute function public.ping_send();
+
+-- The send made by a helper of the app's, not by the trigger function itself.
+create table public.alerts (id bigint primary key, room_id bigint not null, created_at timestamptz default now());
+create function public.notify_room(p_room bigint, p_op text, p_row jsonb) returns void language plpgsql as $$
+begin perform realtime.send(p_row, p_op, 'room:' || p_room, true); end $$;
+create function public.alert_changed() returns trigger language plpgsql security definer as $$
+begin perform public.notify_room(new.room_id, tg_op, to_jsonb(new)); return null; end $$;
+create trigger alerts_changed after insert on public.alerts for each row execute function public.alert_changed();
 `,
       });
       const posts = await init({ supabaseDir, table: 'posts' });
@@ -355,6 +363,15 @@ create trigger pings_send after insert on public.pings for each row execute func
       config = await loadMatrixConfig(join(pings.outDir, 'realtime-matrix.config.ts'));
       expect(topicOf(config)).toBe('TODO');
       expect(typeErrors(file)).toEqual([]);
+
+      // Through a helper: found by following the call, the helper's send expression quoted.
+      const alerts = await init({ supabaseDir, table: 'alerts', outDir: join(app, 'alerts') });
+      expect(alerts.proposal.changes).toMatchObject({
+        kind: 'broadcast',
+        trigger: 'alerts_changed',
+        fn: 'public.alert_changed → public.notify_room',
+        proposal: { expression: "'room:' || p_room", private: true },
+      });
     },
     TSC_TIMEOUT,
   );

@@ -169,17 +169,21 @@ async function waitForAnswer(url: string, running: RunningCommand, timeoutMs: nu
     if (running.exit) throw new NotReady(running.exit, lastAnswer);
     const left = deadline - performance.now();
     if (left <= 0) throw new NotReady(undefined, lastAnswer);
+    const pollMs = Math.ceil(Math.min(left, 2_000));
     try {
-      const res = await fetch(url, {
-        redirect: 'manual',
-        signal: AbortSignal.timeout(Math.ceil(Math.min(left, 2_000))),
-      });
+      const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(pollMs) });
       await res.body?.cancel();
       if (answers(res.status)) return;
       lastAnswer = `HTTP ${res.status}`;
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      lastAnswer = cause?.code ?? (error as Error).message;
+      if ((error as Error).name === 'TimeoutError') {
+        // A poll the deadline cut short says less than the answer before it (ECONNREFUSED, HTTP 404).
+        if (lastAnswer === 'no answer yet' || pollMs === 2_000)
+          lastAnswer = `no response within ${pollMs} ms`;
+      } else {
+        const cause = (error as { cause?: { code?: string } }).cause;
+        lastAnswer = cause?.code ?? (error as Error).message;
+      }
     }
     // Between polls, an exit ends the wait at once.
     await Promise.race([
