@@ -66,6 +66,14 @@ import { encodeAny } from './well-formed.ts';
  */
 
 const TOPICS = ['realtime:fz-shared-1', 'realtime:fz-shared-2'] as const;
+/**
+ * Private lanes (policies in stack-child.ts): `fz-private-1` admits every join and broadcast, denies
+ * presence; `fz-num:<tail>` admits when the tail casts to int, else the read probe fails in Postgres.
+ * A join there is made private, so hostile traffic reaches both of realtime's authorization probes.
+ */
+const PRIVATE_TOPIC = 'realtime:fz-private-1';
+const NUMBERED = 'realtime:fz-num:';
+const isPrivateLane = (topic: string) => topic === PRIVATE_TOPIC || topic.startsWith(NUMBERED);
 
 /** Joined to every shared topic with broadcast self and presence; hurt if it stops hearing its own. */
 class Witnesses implements Bystander {
@@ -240,6 +248,8 @@ interface ChannelRun {
   actions: Action[];
   /** How the hostile socket goes: vanish, close politely, or stay joined through the checks. */
   end: 'terminate' | 'close' | 'stay';
+  /** Known runs only: the join reply's status, so a lane that stopped reaching a probe shows. */
+  joinStatus?: 'ok' | 'error';
 }
 
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -336,20 +346,37 @@ const joinArb: fc.Arbitrary<Tree> = fc.oneof(
 );
 
 const runArb = (vsn: Vsn): fc.Arbitrary<ChannelRun> =>
-  fc.record(
-    {
-      vsn: fc.constant(vsn),
-      topic: fc.oneof(
-        { weight: 4, arbitrary: fc.constantFrom<string>(...TOPICS) },
-        { weight: 1, arbitrary: hostileString.map((s) => `realtime:${s}`) },
-      ),
-      join: joinArb,
-      joinToken: hostileToken,
-      actions: fc.array(action, { minLength: 1, maxLength: 6 }),
-      end: fc.constantFrom('terminate' as const, 'close' as const, 'stay' as const),
-    },
-    { requiredKeys: ['vsn', 'topic', 'join', 'actions', 'end'], noNullPrototype: true },
-  );
+  fc
+    .record(
+      {
+        vsn: fc.constant(vsn),
+        topic: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom<string>(...TOPICS) },
+          { weight: 1, arbitrary: hostileString.map((s) => `realtime:${s}`) },
+          { weight: 2, arbitrary: fc.constant(PRIVATE_TOPIC) },
+          {
+            weight: 1,
+            arbitrary: fc.oneof(fc.integer().map(String), hostileString).map((s) => `${NUMBERED}${s}`),
+          },
+        ),
+        join: joinArb,
+        joinToken: hostileToken,
+        actions: fc.array(action, { minLength: 1, maxLength: 6 }),
+        end: fc.constantFrom('terminate' as const, 'close' as const, 'stay' as const),
+      },
+      { requiredKeys: ['vsn', 'topic', 'join', 'actions', 'end'], noNullPrototype: true },
+    )
+    .map(privateOnItsLane);
+
+/** A client config on a private lane joins private (else the probes would never run). */
+function privateOnItsLane(run: ChannelRun): ChannelRun {
+  const join = run.join;
+  if (!isPrivateLane(run.topic) || typeof join !== 'object' || join === null || Array.isArray(join))
+    return run;
+  const config = (join as { config?: Tree }).config;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return run;
+  return { ...run, join: { ...join, config: { ...config, private: true } } as Tree };
+}
 
 function actionRecipe(a: Action, topic: string, i: number, target: Target): FrameRecipe {
   const msg = (event: Tree, payload: Tree, ref: Tree = `r${i}`): MsgRecipe => ({
@@ -416,6 +443,14 @@ async function channelRun(run: ChannelRun): Promise<void> {
     // A real client waits for the join reply; so does this one, to reach the joined channel's code.
     if (joinOutcome.close === false) {
       const reply = await capped(`the reply to a phx_join on ${topic}`, sock.until(isReply(topic, 'j1')));
+      if (run.joinStatus) {
+        const status =
+          'frame' in reply ? (asMsg(reply.frame)?.payload as { status?: unknown })?.status : undefined;
+        if (status !== run.joinStatus)
+          throw new Error(
+            `the join of ${topic} was expected to be answered ${run.joinStatus}, got ${JSON.stringify('frame' in reply ? asMsg(reply.frame)?.payload : reply)}`,
+          );
+      }
       if ('frame' in reply && run.joinToken && join !== run.join) {
         const problem = judgeJoinReply(
           run.joinToken,
@@ -489,6 +524,36 @@ const KNOWN: Omit<ChannelRun, 'vsn'>[] = [
     actions: [{ a: 'binary', event: 'deep', meta: '', encoding: 1, data: new Deep(6000, 'array') }],
     end: 'terminate',
   },
+  // The private lanes: a join the read probe admits, then sends and tracks that run the write probe
+  // (broadcast admitted, presence denied), a token push (re-authorization), and a deep binary send.
+  {
+    topic: PRIVATE_TOPIC,
+    join: { config: { private: true, broadcast: { self: true }, presence: { enabled: true, key: 'p' } } },
+    joinStatus: 'ok',
+    actions: [
+      { a: 'broadcast', event: 'x', payload: { deep: new Deep(6000, 'object') } },
+      { a: 'track', meta: { deep: new Deep(6000, 'array') } },
+      { a: 'binary', event: 'b', meta: '', encoding: 1, data: new Deep(6000, 'array') },
+      { a: 'token', token: STRING_EXP_TOKEN },
+      { a: 'broadcast', event: 'after', payload: 1 },
+    ],
+    end: 'stay',
+  },
+  {
+    topic: `${NUMBERED}12`,
+    join: { config: { private: true } },
+    joinStatus: 'ok',
+    actions: [{ a: 'broadcast', event: 'x', payload: 1 }],
+    end: 'close',
+  },
+  // The policy's cast fails inside the read probe: refused, and nothing else is hurt.
+  {
+    topic: `${NUMBERED}'; drop table realtime.messages; --`,
+    join: { config: { private: true } },
+    joinStatus: 'error',
+    actions: [{ a: 'broadcast', event: 'x', payload: 1 }],
+    end: 'terminate',
+  },
 ];
 
 describe.each(['2.0.0', '1.0.0'] as const)('joined channels, vsn %s', (vsn) => {
@@ -528,6 +593,15 @@ const apiPost: fc.Arbitrary<ApiPost> = fc.record(
     topic: fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom<string>(...TOPICS.map((t) => t.slice('realtime:'.length))) },
       { weight: 1, arbitrary: hostileString },
+      // The private lanes: with private set, the endpoint runs the write probe (or its cast fails).
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<string>(
+          PRIVATE_TOPIC.slice('realtime:'.length),
+          `${NUMBERED.slice('realtime:'.length)}7`,
+          `${NUMBERED.slice('realtime:'.length)}x`,
+        ),
+      },
     ),
     event: hostileString,
     payload: tree,
