@@ -89,6 +89,26 @@ describe('declarative embedded app: portals that are commands', () => {
     expect((await fetchRaw(url)).headers['content-security-policy']).toBe(prod.csp);
   });
 
+  it('bad-apikey: the pages the command serves carry the stale key where the healthy one was, then the healthy one', async () => {
+    const local = deployment(stack, 'local');
+    const url = `${local.portals!.portals['web']!.url}/`;
+    await stack.faults.set('web-local', 'bad-apikey', true);
+    const broken = await fetchRaw(url);
+    await stack.faults.set('web-local', 'bad-apikey', false);
+    const stale = seenIn(broken.body).env['VITE_SUPABASE_ANON_KEY'];
+    // An anon key of the right shape, signed with a secret the project never had.
+    const claims = JSON.parse(Buffer.from(stale!.split('.')[1]!, 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ iss: 'supabase', role: 'anon', ref: 'local' });
+    expect(stale!.split('.')[2]).not.toBe(local.project.config.anonKey.split('.')[2]);
+    expect(broken.body).not.toContain(local.project.config.anonKey);
+    expect(Number(broken.headers['content-length'])).toBe(Buffer.byteLength(broken.body));
+    // The same command process: the fault changed what is served, not what runs.
+    expect(seenIn(broken.body).pids).toEqual(seen.local!.pids);
+    expect(seenIn((await fetchRaw(url)).body).env['VITE_SUPABASE_ANON_KEY']).toBe(
+      local.project.config.anonKey,
+    );
+  });
+
   it("no service-role key, password or database URL reaches the command's environment", () => {
     for (const env of ['local', 'prod'] as const) {
       const childEnv = seen[env]!.env;

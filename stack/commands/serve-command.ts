@@ -136,14 +136,25 @@ function forward(
       return writeHead(status, message, headers);
     }) as typeof res.writeHead;
   }
-  proxyHttp(req, res, upstream, options.csp ? { 'Content-Security-Policy': options.csp } : {}, (error) => {
-    const text = `502 Bad Gateway: the ${name} portal's command is not answering on ${upstream.host}:${upstream.port} (${error.message}).\n`;
-    res.writeHead(502, {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': Buffer.byteLength(text),
-    });
-    res.end(text);
-  });
+  // A fault's anon key: the deployment was built with a stale one, so every page and script the
+  // command serves carries it where the healthy key was (the command itself is not restarted).
+  const staleKey = options.overrides().anonKey;
+  const replace = staleKey ? { from: options.anonKey, to: staleKey } : undefined;
+  proxyHttp(
+    req,
+    res,
+    upstream,
+    options.csp ? { 'Content-Security-Policy': options.csp } : {},
+    (error) => {
+      const text = `502 Bad Gateway: the ${name} portal's command is not answering on ${upstream.host}:${upstream.port} (${error.message}).\n`;
+      res.writeHead(502, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    },
+    replace,
+  );
 }
 
 class NotReady extends Error {

@@ -43,14 +43,22 @@ export function proxyHttp(
   upstream: Upstream,
   extraHeaders: Record<string, string>,
   onUnreachable: (error: Error) => void,
+  replace?: TextReplacement,
 ): void {
+  const requestHeaders = forwardedHeaders(req, (n) => HOP_BY_HOP.has(n));
+  // A body to rewrite must arrive as text: no compression, and no 304 that keeps the old one.
+  if (replace) {
+    requestHeaders['accept-encoding'] = 'identity';
+    delete requestHeaders['if-none-match'];
+    delete requestHeaders['if-modified-since'];
+  }
   const upstreamReq = request(
     {
       host: upstream.host,
       port: upstream.port,
       method: req.method,
       path: req.url,
-      headers: forwardedHeaders(req, (n) => HOP_BY_HOP.has(n)),
+      headers: requestHeaders,
     },
     (upstreamRes) => {
       const headers: OutgoingHttpHeaders = {};
@@ -58,8 +66,23 @@ export function proxyHttp(
         if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
       }
       for (const [name, value] of Object.entries(extraHeaders)) headers[name.toLowerCase()] ??= value;
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
-      upstreamRes.pipe(res);
+      const status = upstreamRes.statusCode ?? 502;
+      if (!replace || !rewritable(upstreamRes.headers)) {
+        res.writeHead(status, upstreamRes.statusMessage, headers);
+        upstreamRes.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+      upstreamRes.on('error', (error) => res.destroy(error));
+      upstreamRes.on('end', () => {
+        const body = Buffer.from(Buffer.concat(chunks).toString('utf8').replaceAll(replace.from, replace.to));
+        headers['content-length'] = String(body.length);
+        delete headers['etag'];
+        delete headers['last-modified'];
+        res.writeHead(status, upstreamRes.statusMessage, headers);
+        res.end(body);
+      });
     },
   );
   upstreamReq.on('error', (error) => {
@@ -70,6 +93,20 @@ export function proxyHttp(
     if (!res.writableFinished) upstreamReq.destroy();
   });
   req.pipe(upstreamReq);
+}
+
+/** Every occurrence of `from` in a textual response body becomes `to` (a deployment built with it). */
+export interface TextReplacement {
+  from: string;
+  to: string;
+}
+
+/** HTML, scripts, JSON, CSS and other text, sent uncompressed: what a bundle or a config is served as. */
+function rewritable(headers: IncomingMessage['headers']): boolean {
+  const encoding = headers['content-encoding'];
+  if (encoding && encoding !== 'identity') return false;
+  const type = (headers['content-type'] ?? '').toLowerCase();
+  return /^text\/|javascript|ecmascript|json|xml/.test(type);
 }
 
 export interface UpgradeOptions {
