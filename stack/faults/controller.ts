@@ -154,6 +154,14 @@ export class FaultController {
         'not_available',
       );
     }
+    const teamUrl = cell && definition.servedPortal ? teamServed(this.app, cell.portal) : undefined;
+    if (teamUrl !== undefined) {
+      throw new FaultRequestError(
+        `${definition.name} acts on what the stack serves for the ${cell!.portal} portal, but the team serves it itself at ${teamUrl}: nothing of the stack's is in front of it, so the fault could not act. ` +
+          `Valid: ${validTargets(definition, running, this.app).join(', ') || '(none in this stack)'}.`,
+        'not_available',
+      );
+    }
     const normalized = definition.scope === 'env' ? env : target;
     return {
       definition,
@@ -172,5 +180,13 @@ export class FaultController {
 function validTargets(definition: FaultDefinition, running: Env[], app: StackApp): string[] {
   const envs = (definition.envs ?? ['local', 'prod']).filter((e) => running.includes(e));
   if (definition.scope === 'env') return envs;
-  return cellsOf(appPortalNames(app), envs);
+  const portals = appPortalNames(app).filter(
+    (p) => !definition.servedPortal || teamServed(app, p) === undefined,
+  );
+  return cellsOf(portals, envs);
+}
+
+/** The URL of a portal the team serves itself (declared with `url` only), else undefined. */
+function teamServed(app: StackApp, portal: string): string | undefined {
+  return app.portals.find((p) => p.name === portal)?.url;
 }

@@ -31,6 +31,12 @@ export interface FaultDefinition {
   envs?: readonly Env[];
   /** What else must be running (e.g. the portals) for the mechanism to exist. */
   needsPortals?: boolean;
+  /**
+   * Acts through what the stack serves for the cell's portal (its page, headers, process): a portal
+   * the team serves itself (`url` only) has nothing of the stack's in front of it, so the fault is
+   * refused for that cell instead of switching on and changing nothing.
+   */
+  servedPortal?: boolean;
   /** A piece of the app the mechanism acts through (default: none, it works on any app). */
   needs?: AppMechanism;
   apply(target: FaultTarget): Promise<void>;

@@ -16,6 +16,7 @@ export const portalDown: FaultDefinition = {
     'the portal deployment is gone: prod — the edge answers its host with 502; local — the dev server stops listening (connection refused)',
   scope: 'cell',
   needsPortals: true,
+  servedPortal: true,
   async apply(t) {
     const { portal, cell, env, deployment, board } = cellTarget(t);
     // Behind the edge a dead deployment is a 502 from the host; a local dev server simply is not there.
@@ -44,6 +45,7 @@ export function overrideFault<K extends keyof PortalOverrides>(
     name,
     description,
     scope: 'cell',
+    servedPortal: true,
     ...(needs ? { needs } : {}),
     async apply(t) {
       const target = cellTarget(t);
