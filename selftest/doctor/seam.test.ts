@@ -242,14 +242,16 @@ describe('broadcast findings name their catalogue faults', () => {
     return reportFromFacts(facts, input, 'database', 'postgres@127.0.0.1:5432/app', performance.now());
   }
 
-  it('over the read-only RPC (no broadcast facts) the broadcast checks are skipped with why, none guessed', () => {
+  it('over an RPC installed without its Broadcast function the broadcast checks are skipped with why, none guessed', () => {
     const input = { ...INPUT, broadcast: { topic: 'room:1', event: 'INSERT', private: true } };
     const report = reportFromFacts(healthyFacts(), input, 'rpc', 'https://ref.supabase.co/rest/v1/rpc/x', 0);
     expect(report.checks).toEqual([]);
     expect(report.skipped).toEqual([
       {
         check: 'broadcast',
-        why: expect.stringContaining('the read-only RPC cannot: set <ENV>_DATABASE_URL'),
+        why: expect.stringContaining(
+          'the installed doctor RPC has no realtime_matrix_doctor_broadcast(): reinstall supabase/doctor/realtime_matrix_doctor.sql',
+        ),
       },
     ]);
   });

@@ -4,7 +4,15 @@
 --
 -- Install: copy this file into supabase/migrations/ with a timestamp prefix (e.g.
 -- supabase/migrations/20260201000000_realtime_matrix_doctor.sql) and `supabase db push`, or paste it
--- into the SQL editor. Remove it with `drop function public.realtime_matrix_doctor(text, text, text, jsonb, jsonb, text, text);`.
+-- into the SQL editor. Remove it with
+--   drop function public.realtime_matrix_doctor(text, text, text, jsonb, jsonb, text, text);
+--   drop function public.realtime_matrix_doctor_broadcast(text, text, text, jsonb, text, text[], boolean, text, jsonb);
+--
+-- Two functions: realtime_matrix_doctor (postgres_changes: the table's facts) and
+-- realtime_matrix_doctor_broadcast (Broadcast from Database: the table's triggers and the app's SQL
+-- functions they may call, the policies on realtime.messages, and the join's read and lazy write
+-- checks for a topic evaluated from those policies' expressions). Firing the trigger for a row,
+-- which the direct connection does in a rolled-back transaction, is not done here: read-only.
 --
 -- Safety: read-only (it only selects; request.jwt.* settings it changes are transaction-local and
 -- restored), `security definer` so it can read the catalog and the row whatever RLS says, callable
@@ -195,3 +203,167 @@ $$;
 revoke all on function public.realtime_matrix_doctor(text, text, text, jsonb, jsonb, text, text) from public;
 revoke all on function public.realtime_matrix_doctor(text, text, text, jsonb, jsonb, text, text) from anon, authenticated;
 grant execute on function public.realtime_matrix_doctor(text, text, text, jsonb, jsonb, text, text) to service_role;
+
+-- Broadcast from Database. Read-only like the function above; the six settings realtime's probes set
+-- (PROTOCOL-BROADCAST.md §2.4) are set transaction-locally, except `role` (SET ROLE is forbidden in a
+-- security definer function): the policies' expressions are evaluated on the probe row instead, so
+-- subqueries inside them read with this function owner's rights, and current_user is its owner.
+create or replace function public.realtime_matrix_doctor_broadcast(
+  p_schema text,
+  p_table text,
+  p_role text,
+  p_claims jsonb,
+  p_topic text,
+  p_extensions text[] default array['broadcast'],
+  p_private boolean default true,
+  p_writer text default null,
+  p_headers jsonb default '{}'
+) returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_messages boolean := pg_catalog.to_regclass('realtime.messages') is not null;
+  v_role_exists boolean := exists(select 1 from pg_catalog.pg_roles where rolname = p_role);
+  v_role_bypass boolean := false;
+  v_rls boolean := true;
+  v_triggers jsonb := '[]';
+  v_functions jsonb := '[]';
+  v_policies jsonb := '[]';
+  v_read jsonb := null;
+  v_write jsonb := null;
+  v_writer_bypass boolean := null;
+  v_old_topic text := pg_catalog.current_setting('realtime.topic', true);
+  v_old_claims text := pg_catalog.current_setting('request.jwt.claims', true);
+  v_old_sub text := pg_catalog.current_setting('request.jwt.claim.sub', true);
+  v_old_role text := pg_catalog.current_setting('request.jwt.claim.role', true);
+  v_old_headers text := pg_catalog.current_setting('request.headers', true);
+  v_perm text;
+  v_restr text;
+  v_ok boolean;
+  v_allowed boolean[];
+  v_probe jsonb;
+  v_kind text;
+  ext text;
+begin
+  -- The watched table's triggers, with their functions' bodies and who runs them.
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'name', t.tgname::text, 'schema', pn.nspname::text, 'fn', p.proname::text,
+           'enabled', t.tgenabled::text, 'type', t.tgtype::int, 'definer', p.prosecdef,
+           'owner', r.rolname::text, 'ownerBypass', r.rolsuper or r.rolbypassrls,
+           'source', coalesce(p.prosrc, '')) order by t.tgname), '[]')
+    into v_triggers
+    from pg_catalog.pg_trigger t
+    join pg_catalog.pg_class c on c.oid = t.tgrelid
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    join pg_catalog.pg_proc p on p.oid = t.tgfoid
+    join pg_catalog.pg_namespace pn on pn.oid = p.pronamespace
+    join pg_catalog.pg_roles r on r.oid = p.proowner
+   where n.nspname = p_schema and c.relname = p_table and not t.tgisinternal;
+
+  -- The app's SQL and PL/pgSQL functions: a trigger may hand its send to one of them.
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'schema', n.nspname::text, 'name', p.proname::text, 'definer', p.prosecdef,
+           'owner', r.rolname::text, 'ownerBypass', r.rolsuper or r.rolbypassrls,
+           'source', coalesce(p.prosrc, ''))), '[]')
+    into v_functions
+    from pg_catalog.pg_proc p
+    join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+    join pg_catalog.pg_language l on l.oid = p.prolang
+    join pg_catalog.pg_roles r on r.oid = p.proowner
+   where l.lanname in ('sql', 'plpgsql')
+     and n.nspname not in ('pg_catalog', 'information_schema', 'realtime', 'pg_toast')
+     and n.nspname not like 'pg\_temp%'
+     and p.prosrc ~* '\(';
+
+  if p_writer is not null then
+    select rolsuper or rolbypassrls into v_writer_bypass from pg_catalog.pg_roles where rolname = p_writer;
+  end if;
+
+  if v_messages then
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'name', p.polname::text,
+             'permissive', p.polpermissive,
+             'cmd', case p.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE'
+                                  when 'd' then 'DELETE' else 'ALL' end,
+             'roles', to_jsonb(array(select case when r = 0 then 'public' else pg_catalog.pg_get_userbyid(r)::text end
+                                       from unnest(p.polroles) r)),
+             'appliesToRole', v_role_exists and exists(select 1 from unnest(p.polroles) r
+                                                        where r = 0 or pg_catalog.pg_has_role(p_role, r, 'MEMBER')),
+             'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid),
+             'withCheck', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)) order by p.polname), '[]')
+      into v_policies
+      from pg_catalog.pg_policy p where p.polrelid = 'realtime.messages'::regclass;
+  end if;
+
+  if v_messages and p_private and v_role_exists then
+    select rolsuper or rolbypassrls into v_role_bypass from pg_catalog.pg_roles where rolname = p_role;
+    select c.relrowsecurity into v_rls from pg_catalog.pg_class c where c.oid = 'realtime.messages'::regclass;
+    perform pg_catalog.set_config('realtime.topic', p_topic, true);
+    perform pg_catalog.set_config('request.jwt.claims', p_claims::text, true);
+    perform pg_catalog.set_config('request.jwt.claim.sub', coalesce(p_claims ->> 'sub', ''), true);
+    perform pg_catalog.set_config('request.jwt.claim.role', p_role, true);
+    perform pg_catalog.set_config('request.headers', coalesce(p_headers, '{}')::text, true);
+    -- 'r': the join's read check (SELECT policies, USING); 'a': the lazy write check (INSERT
+    -- policies, WITH CHECK, or USING for a FOR ALL policy without one).
+    foreach v_kind in array array['r', 'a'] loop
+      select string_agg('(' || coalesce(pg_catalog.pg_get_expr(
+                 case when v_kind = 'a' then coalesce(p.polwithcheck, p.polqual) else p.polqual end,
+                 p.polrelid), 'true') || ')', ' or ') filter (where p.polpermissive),
+             string_agg('(' || coalesce(pg_catalog.pg_get_expr(
+                 case when v_kind = 'a' then coalesce(p.polwithcheck, p.polqual) else p.polqual end,
+                 p.polrelid), 'true') || ')', ' and ') filter (where not p.polpermissive)
+        into v_perm, v_restr
+        from pg_catalog.pg_policy p
+       where p.polrelid = 'realtime.messages'::regclass and p.polcmd in (v_kind, '*')
+         and exists(select 1 from unnest(p.polroles) r where r = 0 or pg_catalog.pg_has_role(p_role, r, 'MEMBER'));
+      v_allowed := '{}';
+      begin
+        foreach ext in array p_extensions loop
+          if not pg_catalog.has_table_privilege(p_role, 'realtime.messages',
+                                                case when v_kind = 'a' then 'INSERT' else 'SELECT' end) then
+            v_ok := false;
+          elsif v_role_bypass or not v_rls then
+            v_ok := true;
+          else
+            -- The probe row as realtime inserts it: topic and extension, private false, no event or payload.
+            execute format('select exists(select 1 from pg_catalog.jsonb_populate_record(null::realtime.messages, $1) as messages where (%s) and (%s))',
+                           coalesce(v_perm, 'false'), coalesce(v_restr, 'true'))
+              into v_ok
+              using jsonb_build_object('id', pg_catalog.gen_random_uuid(), 'topic', p_topic, 'extension', ext,
+                                       'private', false, 'inserted_at', pg_catalog.now(), 'updated_at', pg_catalog.now());
+          end if;
+          v_allowed := v_allowed || v_ok;
+        end loop;
+        v_probe := jsonb_build_object('allowed', v_allowed[1], 'error', null, 'method', 'policy_expressions');
+        if pg_catalog.array_length(p_extensions, 1) > 1 then
+          v_probe := v_probe || jsonb_build_object('presence', v_allowed[2]);
+        end if;
+      exception when others then
+        v_probe := jsonb_build_object('allowed', null, 'error', sqlstate || ' ' || sqlerrm, 'method', 'policy_expressions');
+      end;
+      if v_kind = 'r' then v_read := v_probe; else v_write := v_probe; end if;
+    end loop;
+    perform pg_catalog.set_config('realtime.topic', coalesce(v_old_topic, ''), true);
+    perform pg_catalog.set_config('request.jwt.claims', coalesce(v_old_claims, ''), true);
+    perform pg_catalog.set_config('request.jwt.claim.sub', coalesce(v_old_sub, ''), true);
+    perform pg_catalog.set_config('request.jwt.claim.role', coalesce(v_old_role, ''), true);
+    perform pg_catalog.set_config('request.headers', coalesce(v_old_headers, ''), true);
+  end if;
+
+  return jsonb_build_object(
+    'messagesTable', v_messages,
+    'triggers', v_triggers,
+    'functions', v_functions,
+    'policies', v_policies,
+    'read', v_read,
+    'write', v_write,
+    'writerBypassesRls', v_writer_bypass);
+end;
+$$;
+
+revoke all on function public.realtime_matrix_doctor_broadcast(text, text, text, jsonb, text, text[], boolean, text, jsonb) from public;
+revoke all on function public.realtime_matrix_doctor_broadcast(text, text, text, jsonb, text, text[], boolean, text, jsonb) from anon, authenticated;
+grant execute on function public.realtime_matrix_doctor_broadcast(text, text, text, jsonb, text, text[], boolean, text, jsonb) to service_role;
