@@ -196,7 +196,9 @@ describe('postgres_changes through the channel layer', () => {
     const fastMs = performance.now() - started;
     await slow.next(v2('realtime:slow', 'postgres_changes'));
     const slowMs = performance.now() - started;
-    expect(fastMs).toBeLessThan(300);
+    // The healthy origin's copy goes out at emit, the faulted one's after the hold: order, not a
+    // wall-clock bound on the fast one (a loaded machine may take longer than the hold to schedule it).
+    expect(fastMs).toBeLessThan(slowMs);
     expect(slowMs).toBeGreaterThanOrEqual(295);
     // Read per delivery: switching the fault off takes effect on the next change.
     delays.delete(slowOrigin);
