@@ -61,7 +61,7 @@ function literal(expression: string): string | undefined {
 }
 
 /** The top-level arguments of a call whose `(` ends just before `start`; undefined if unbalanced. */
-function splitArguments(source: string, start: number): string[] | undefined {
+export function splitArguments(source: string, start: number): string[] | undefined {
   const args: string[] = [];
   let depth = 0;
   let current = '';
@@ -90,4 +90,33 @@ function splitArguments(source: string, start: number): string[] | undefined {
     current += ch;
   }
   return undefined;
+}
+
+/**
+ * The helper's body as the trigger calls it: each of the helper's parameters replaced by the
+ * argument the trigger passes (`perform public.notify_room(new.room_id, tg_op)` makes `p_room` in
+ * `'room:' || p_room` read `new.room_id`), so the topic reads as if the trigger sent it itself.
+ * Unchanged when the call is not found or the parameters are unnamed.
+ */
+export function inlineCall(
+  caller: string,
+  helper: { schema: string; name: string; args: readonly string[]; source: string },
+): string {
+  const ident = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const call = new RegExp(
+    `(?:"?${ident(helper.schema)}"?\\s*\\.\\s*)?"?${ident(helper.name)}"?\\s*\\(`,
+    'i',
+  ).exec(caller);
+  if (!call) return helper.source;
+  const args = splitArguments(caller, call.index + call[0].length);
+  if (!args) return helper.source;
+  let body = helper.source;
+  helper.args.forEach((param, i) => {
+    const arg = args[i];
+    if (!param || arg === undefined) return;
+    // A plain reference (new.col, a cast of it) stays bare; anything else is parenthesized.
+    const value = /^[a-z_][\w$]*(?:\.[a-z_][\w$]*)?(?:\s*::\s*\w+)?$/i.test(arg) ? arg : `(${arg})`;
+    body = body.replace(new RegExp(`(?<![\\w$.])${ident(param)}(?![\\w$])`, 'gi'), () => value);
+  });
+  return body;
 }

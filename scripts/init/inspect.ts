@@ -11,6 +11,7 @@ import {
 import { freePort } from '../../stack/ports.ts';
 import { type Cluster, ensureDatabase, startCluster } from '../../stack/postgres/cluster.ts';
 import { migrate } from '../../stack/postgres/migrate.ts';
+import { inlineCall } from './broadcast-topic.ts';
 import { InitError } from './errors.ts';
 import { explainMigrationFailure } from './migration-failure.ts';
 // The stack bootstraps every project with these realtime schema objects (they register their SQL
@@ -177,7 +178,11 @@ async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
     const last = chain.at(-1)!;
     const called = sendersCalled(last.source);
     const calls = called.find((c) => c !== 'realtime.send_binary') ?? (called[0] as string);
-    return [{ ...r, fn: chain.map(functionName).join(' → '), calls, source: last.source }];
+    // Through one helper, its parameters read as the trigger's arguments: the topic is then the
+    // trigger's own expression ('room:' || new.room_id), which init can turn into topic().
+    const source =
+      chain.length === 2 ? inlineCall(own.source, { ...last, args: last.args ?? [] }) : last.source;
+    return [{ ...r, fn: chain.map(functionName).join(' → '), calls, source }];
   });
   const byOid = new Map<number, { schema: string; name: string; kinds: RealtimeKind[] }>();
   const entry = (oid: number, schema: string, name: string) => {

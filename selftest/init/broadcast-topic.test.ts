@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { proposeBroadcast } from '../../scripts/init/broadcast-topic.ts';
+import { inlineCall, proposeBroadcast } from '../../scripts/init/broadcast-topic.ts';
 
 describe("init reads a Broadcast trigger's topic from its function body", () => {
   const changes = (topic: string) =>
@@ -59,5 +59,41 @@ describe("init reads a Broadcast trigger's topic from its function body", () => 
   it('no call, or an unbalanced one: nothing proposed', () => {
     expect(proposeBroadcast('begin return null; end')).toEqual({});
     expect(proposeBroadcast("perform realtime.broadcast_changes('room:' || (new.id")).toEqual({});
+  });
+});
+
+describe('inlineCall: a helper read as the trigger calls it', () => {
+  const helper = {
+    schema: 'public',
+    name: 'notify_room',
+    args: ['p_room', 'p_op', 'p_row'],
+    source: "begin perform realtime.send(p_row, p_op, 'room:' || p_room, true); end",
+  };
+  it('puts the arguments in place of the parameters: plain references bare, expressions in parentheses', () => {
+    const body = inlineCall(
+      'begin perform public.notify_room(NEW.room_id, tg_op, to_jsonb(new)); return null; end',
+      helper,
+    );
+    expect(body).toBe(
+      "begin perform realtime.send((to_jsonb(new)), tg_op, 'room:' || NEW.room_id, true); end",
+    );
+    expect(proposeBroadcast(body)).toEqual({
+      expression: "'room:' || NEW.room_id",
+      topic: { kind: 'column', prefix: 'room:', column: 'room_id' },
+      private: true,
+    });
+  });
+
+  it('an unqualified call, a parameter that is a prefix of another, and $ in an argument', () => {
+    const body = inlineCall("perform notify_room(new.id::text, '$1', '{}')", {
+      ...helper,
+      args: ['p_room', 'p_room_kind', ''],
+      source: "perform realtime.send('{}', p_room_kind, 'room:' || p_room, true)",
+    });
+    expect(body).toBe("perform realtime.send('{}', ('$1'), 'room:' || new.id::text, true)");
+  });
+
+  it('leaves the body as it is when the call is not found', () => {
+    expect(inlineCall('perform other(1)', helper)).toBe(helper.source);
   });
 });

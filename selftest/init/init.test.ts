@@ -364,14 +364,21 @@ create trigger alerts_changed after insert on public.alerts for each row execute
       expect(topicOf(config)).toBe('TODO');
       expect(typeErrors(file)).toEqual([]);
 
-      // Through a helper: found by following the call, the helper's send expression quoted.
+      // Through a helper: found by following the call; its parameter read as the trigger's argument.
       const alerts = await init({ supabaseDir, table: 'alerts', outDir: join(app, 'alerts') });
       expect(alerts.proposal.changes).toMatchObject({
         kind: 'broadcast',
         trigger: 'alerts_changed',
         fn: 'public.alert_changed → public.notify_room',
-        proposal: { expression: "'room:' || p_room", private: true },
+        proposal: {
+          expression: "'room:' || new.room_id",
+          topic: { kind: 'column', prefix: 'room:', column: 'room_id' },
+          private: true,
+        },
       });
+      expect(readFileSync(join(alerts.outDir, 'realtime-matrix.config.ts'), 'utf8')).toContain(
+        `    topic: ({ row }) => \`room:\${row['room_id']}\`,\n`,
+      );
     },
     TSC_TIMEOUT,
   );
