@@ -106,6 +106,8 @@ function rewritable(headers: IncomingMessage['headers']): boolean {
   const encoding = headers['content-encoding'];
   if (encoding && encoding !== 'identity') return false;
   const type = (headers['content-type'] ?? '').toLowerCase();
+  // A stream (server-sent events, a dev server's live reload) never ends: it is passed through.
+  if (type.startsWith('text/event-stream')) return false;
   return /^text\/|javascript|ecmascript|json|xml/.test(type);
 }
 
