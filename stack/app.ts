@@ -107,3 +107,8 @@ export interface ServedPortal {
 export function appPortalNames(app: StackApp): string[] {
   return app.portals.map((p) => p.name);
 }
+
+/** The URL of a portal the team serves itself (`StackAppPortal.url`), else undefined. */
+export function teamServedUrl(app: StackApp, portal: string): string | undefined {
+  return app.portals.find((p) => p.name === portal)?.url;
+}

@@ -1,5 +1,5 @@
 import { HELP_DESK_APP } from '../portals/help-desk-app.ts';
-import { appPortalNames, type StackApp } from './app.ts';
+import { appPortalNames, type StackApp, teamServedUrl } from './app.ts';
 import {
   localProjectConfig,
   PROD_DOMAIN,
@@ -319,7 +319,7 @@ async function deployProd(
 
 /** The origin of a portal the team serves itself (`StackAppPortal.url`), else undefined. */
 function teamUrl(app: StackApp, portal: Portal): string | undefined {
-  const url = app.portals.find((p) => p.name === portal)?.url;
+  const url = teamServedUrl(app, portal);
   return url === undefined ? undefined : new URL(url).origin;
 }
 

@@ -1,4 +1,4 @@
-import { appPortalNames, type StackApp } from '../app.ts';
+import { appPortalNames, type StackApp, teamServedUrl } from '../app.ts';
 import { cellName, cellsOf, type Env, isEnv, splitCell } from '../topology/cells.ts';
 import type { Deployment } from '../topology/deployment.ts';
 import type { FaultBoard } from './board.ts';
@@ -154,7 +154,7 @@ export class FaultController {
         'not_available',
       );
     }
-    const teamUrl = cell && definition.servedPortal ? teamServed(this.app, cell.portal) : undefined;
+    const teamUrl = cell && definition.servedPortal ? teamServedUrl(this.app, cell.portal) : undefined;
     if (teamUrl !== undefined) {
       throw new FaultRequestError(
         `${definition.name} acts on what the stack serves for the ${cell!.portal} portal, but the team serves it itself at ${teamUrl}: nothing of the stack's is in front of it, so the fault could not act. ` +
@@ -181,12 +181,7 @@ function validTargets(definition: FaultDefinition, running: Env[], app: StackApp
   const envs = (definition.envs ?? ['local', 'prod']).filter((e) => running.includes(e));
   if (definition.scope === 'env') return envs;
   const portals = appPortalNames(app).filter(
-    (p) => !definition.servedPortal || teamServed(app, p) === undefined,
+    (p) => !definition.servedPortal || teamServedUrl(app, p) === undefined,
   );
   return cellsOf(portals, envs);
-}
-
-/** The URL of a portal the team serves itself (declared with `url` only), else undefined. */
-function teamServed(app: StackApp, portal: string): string | undefined {
-  return app.portals.find((p) => p.name === portal)?.url;
 }
