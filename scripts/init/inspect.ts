@@ -5,7 +5,7 @@ import {
   type FunctionInfo,
   functionName,
   readAppFunctions,
-  senderChain,
+  senderChains,
   sendersCalled,
 } from '../../fixtures/doctor/sender-chain.ts';
 import { freePort } from '../../stack/ports.ts';
@@ -163,7 +163,7 @@ async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
       where not t.tgisinternal and t.tgenabled <> 'D' and n.nspname <> 'realtime'
       order by c.relname, t.tgname`,
   );
-  const helpers = triggers.rows.length ? await readAppFunctions(client) : [];
+  const chainOf = senderChains(triggers.rows.length ? await readAppFunctions(client) : []);
   const triggered = triggers.rows.flatMap((r) => {
     const own: FunctionInfo = {
       schema: r.fn_schema,
@@ -173,7 +173,7 @@ async function readCandidates(client: pg.Client): Promise<TableInfo[]> {
       ownerBypassesRls: false,
       source: r.source,
     };
-    const chain = senderChain(own, helpers);
+    const chain = chainOf(own);
     if (!chain) return [];
     const last = chain.at(-1)!;
     const called = sendersCalled(last.source);
